@@ -1,0 +1,651 @@
+#include <core/transport/httpclient.h>
+
+#include <core/transport/curlsetup_p.h>
+#include <core/util/log.h>
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+namespace kd::core::transport {
+
+namespace {
+
+const util::LogCategory lcTransport{"kd.transport"};
+
+using SteadyClock = std::chrono::steady_clock;
+
+bool isConnectionFailure(CURLcode code)
+{
+    // client-go retries GETs on connection resets and unexpected EOFs only.
+    switch (code) {
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+std::optional<int> retryAfterSeconds(const HttpResponse &response)
+{
+    const std::string value = response.header("Retry-After");
+    int seconds = 0;
+    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || seconds < 0)
+        return std::nullopt;
+    return seconds;
+}
+
+std::string trim(std::string_view text)
+{
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+    while (!text.empty()
+           && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'
+               || text.back() == '\n'))
+        text.remove_suffix(1);
+    return std::string(text);
+}
+
+} // namespace
+
+namespace detail {
+
+// Shared between the caller's handle, the I/O thread and queued deliveries.
+struct RequestState
+{
+    std::atomic<bool> cancelled{false};
+    std::atomic<bool> finished{false};
+    bool hasGuard = false;
+    std::weak_ptr<const void> guard;
+    // Wakes the I/O thread so a cancellation takes effect promptly; cleared at shutdown.
+    std::mutex wakeMutex;
+    CURLM *multi = nullptr;
+
+    bool mayDeliver() const
+    {
+        if (cancelled.load())
+            return false;
+        return !hasGuard || !guard.expired();
+    }
+};
+
+} // namespace detail
+
+RequestHandle::RequestHandle(std::shared_ptr<detail::RequestState> state)
+    : m_state(std::move(state))
+{}
+
+void RequestHandle::cancel() const
+{
+    if (!m_state)
+        return;
+    m_state->cancelled.store(true);
+    std::lock_guard lock(m_state->wakeMutex);
+    if (m_state->multi)
+        curl_multi_wakeup(m_state->multi);
+}
+
+bool RequestHandle::isFinished() const
+{
+    return m_state && (m_state->finished.load() || m_state->cancelled.load());
+}
+
+class HttpClient::Private
+{
+public:
+    struct Transfer
+    {
+        uint64_t id = 0;
+        HttpRequest request;
+        bool streaming = false;
+        ResponseCallback done;
+        StreamHandler stream;
+        // Set for sendAndWait(): delivered on the I/O thread, bypassing the executor.
+        std::function<void(util::Result<HttpResponse>)> direct;
+        std::shared_ptr<detail::RequestState> state;
+
+        CURL *easy = nullptr;
+        curl_slist *headerList = nullptr;
+        detail::CurlSlist connectTo;
+        char errorBuffer[CURL_ERROR_SIZE] = {};
+        bool inMulti = false;
+        SteadyClock::time_point startAt;
+        SteadyClock::time_point attemptStarted;
+
+        HttpResponse response;
+        bool headersComplete = false;
+        bool headersDelivered = false;
+        int retries = 0;
+        bool authRetried = false;
+        Private *owner = nullptr;
+    };
+
+    Private(ConnectionConfig config, Executor executor);
+    ~Private();
+
+    RequestHandle submit(std::unique_ptr<Transfer> transfer, std::weak_ptr<const void> guard);
+    void run();
+
+    ConnectionConfig m_config;
+    Executor m_executor;
+    CURLM *m_multi = nullptr;
+    std::thread m_thread;
+
+    std::mutex m_mutex;
+    std::vector<std::unique_ptr<Transfer>> m_incoming;
+    bool m_stopping = false;
+    uint64_t m_nextId = 1;
+
+    // I/O thread only.
+    std::map<uint64_t, std::unique_ptr<Transfer>> m_transfers;
+    std::mt19937 m_random{std::random_device{}()};
+
+    std::atomic<int> m_attempts{0};
+    std::atomic<int> m_retries{0};
+    std::atomic<int> m_connections{0};
+
+private:
+    void startAttempt(Transfer &t);
+    void finishAttempt(Transfer &t, CURLcode code);
+    void complete(Transfer &t, util::Result<HttpResponse> result);
+    void deliver(Transfer &t, std::function<void()> fn);
+    void scheduleRetry(Transfer &t, std::chrono::milliseconds delay, std::string_view why);
+    void detach(Transfer &t);
+    std::chrono::milliseconds backoff(int retry);
+
+    static size_t onHeader(char *data, size_t size, size_t count, void *user);
+    static size_t onData(char *data, size_t size, size_t count, void *user);
+};
+
+HttpClient::Private::Private(ConnectionConfig config, Executor executor)
+    : m_config(std::move(config))
+    , m_executor(std::move(executor))
+{
+    detail::ensureCurlGlobalInit();
+    m_multi = curl_multi_init();
+    curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    m_thread = std::thread([this] { run(); });
+}
+
+HttpClient::Private::~Private()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    curl_multi_wakeup(m_multi);
+    m_thread.join();
+    curl_multi_cleanup(m_multi);
+}
+
+RequestHandle HttpClient::Private::submit(std::unique_ptr<Transfer> transfer,
+                                          std::weak_ptr<const void> guard)
+{
+    auto state = std::make_shared<detail::RequestState>();
+    // An empty weak_ptr and an expired one look alike; owner_before tells "never set" apart.
+    const std::weak_ptr<const void> empty;
+    state->hasGuard = guard.owner_before(empty) || empty.owner_before(guard);
+    state->guard = std::move(guard);
+    state->multi = m_multi;
+    transfer->state = state;
+    transfer->owner = this;
+    {
+        std::lock_guard lock(m_mutex);
+        transfer->id = m_nextId++;
+        if (m_stopping) {
+            state->multi = nullptr;
+            if (transfer->direct)
+                transfer->direct(
+                    util::Error(util::Error::Code::Cancelled, "HTTP client shut down"));
+            return RequestHandle(state);
+        }
+        m_incoming.push_back(std::move(transfer));
+    }
+    curl_multi_wakeup(m_multi);
+    return RequestHandle(state);
+}
+
+void HttpClient::Private::run()
+{
+    while (true) {
+        std::vector<std::unique_ptr<Transfer>> incoming;
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_stopping)
+                break;
+            incoming.swap(m_incoming);
+        }
+        const auto now = SteadyClock::now();
+        for (auto &t : incoming) {
+            Transfer &ref = *t;
+            m_transfers.emplace(t->id, std::move(t));
+            ref.startAt = now;
+            startAttempt(ref);
+        }
+
+        std::vector<uint64_t> gone;
+        for (auto &[id, t] : m_transfers) {
+            if (t->state->cancelled.load()) {
+                lcTransport.debug(
+                    [&] { return t->request.method + " " + t->request.path + " cancelled"; });
+                gone.push_back(id);
+            } else if (!t->inMulti && !t->state->finished.load() && t->startAt <= now) {
+                startAttempt(*t);
+            }
+        }
+        for (uint64_t id : gone) {
+            detach(*m_transfers[id]);
+            m_transfers.erase(id);
+        }
+
+        int running = 0;
+        curl_multi_perform(m_multi, &running);
+        int queued = 0;
+        while (CURLMsg *msg = curl_multi_info_read(m_multi, &queued)) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            Transfer *t = nullptr;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+            finishAttempt(*t, msg->data.result);
+        }
+        for (auto it = m_transfers.begin(); it != m_transfers.end();) {
+            if (it->second->state->finished.load() && !it->second->inMulti) {
+                detach(*it->second);
+                it = m_transfers.erase(it);
+            } else {
+                ++it;
+            }
+        }
+
+        // Sleep until curl needs us, a command arrives (wakeup) or a retry is due.
+        auto wait = std::chrono::milliseconds(1000);
+        const auto after = SteadyClock::now();
+        for (const auto &[id, t] : m_transfers) {
+            if (!t->inMulti && !t->state->finished.load()) {
+                wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::max(t->startAt - after, SteadyClock::duration(0))));
+            }
+        }
+        curl_multi_poll(m_multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);
+    }
+
+    for (auto &[id, t] : m_transfers) {
+        if (t->direct)
+            t->direct(util::Error(util::Error::Code::Cancelled, "HTTP client shut down"));
+        detach(*t);
+    }
+    m_transfers.clear();
+    std::lock_guard lock(m_mutex);
+    for (auto &t : m_incoming) {
+        if (t->direct)
+            t->direct(util::Error(util::Error::Code::Cancelled, "HTTP client shut down"));
+        std::lock_guard wakeLock(t->state->wakeMutex);
+        t->state->multi = nullptr;
+    }
+    m_incoming.clear();
+}
+
+void HttpClient::Private::detach(Transfer &t)
+{
+    if (t.easy) {
+        if (t.inMulti)
+            curl_multi_remove_handle(m_multi, t.easy);
+        curl_easy_cleanup(t.easy);
+        t.easy = nullptr;
+    }
+    t.inMulti = false;
+    curl_slist_free_all(t.headerList);
+    t.headerList = nullptr;
+    std::lock_guard lock(t.state->wakeMutex);
+    t.state->multi = nullptr;
+}
+
+void HttpClient::Private::startAttempt(Transfer &t)
+{
+    t.response = HttpResponse();
+    t.headersComplete = false;
+    t.errorBuffer[0] = 0;
+    ++m_attempts;
+
+    if (!t.easy) {
+        t.easy = curl_easy_init();
+        if (!t.easy) {
+            complete(t, util::Error(util::Error::Code::Internal, "curl_easy_init failed"));
+            return;
+        }
+    } else {
+        curl_easy_reset(t.easy);
+    }
+    CURL *easy = t.easy;
+    auto target = detail::resolveTarget(m_config, t.request.path);
+    if (!target) {
+        complete(t, target.error());
+        return;
+    }
+    if (auto r = detail::applyConnectionOptions(easy, m_config, *target, t.connectTo); !r) {
+        complete(t, r.error());
+        return;
+    }
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.errorBuffer);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    // Wait for a multiplexable connection instead of opening a second one during the handshake.
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Private::onHeader);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Private::onData);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+
+    const std::string &method = t.request.method;
+    if (method == "HEAD") {
+        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    } else {
+        const bool sendsBody
+            = !t.request.body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+        if (sendsBody) {
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                             static_cast<curl_off_t>(t.request.body.size()));
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t.request.body.data());
+        }
+        if (method != "GET" || sendsBody)
+            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    if (t.request.timeout.count() > 0 && !t.streaming)
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(t.request.timeout.count()));
+    if (t.request.idleTimeout.count() > 0) {
+        // curl measures the low-speed window in whole seconds.
+        const long seconds
+            = std::max<long>(1, static_cast<long>((t.request.idleTimeout.count() + 999) / 1000));
+        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, seconds);
+    }
+
+    curl_slist_free_all(t.headerList);
+    t.headerList = nullptr;
+    HttpHeaders headers = t.request.headers;
+    // Suppress curl's "Expect: 100-continue" round trip for larger bodies.
+    headers.emplace_back("Expect", "");
+    if (!target->hostHeader.empty())
+        headers.emplace_back("Host", target->hostHeader);
+    if (m_config.auth.authorizationHeader) {
+        std::string auth = m_config.auth.authorizationHeader();
+        if (!auth.empty())
+            headers.emplace_back("Authorization", std::move(auth));
+    }
+    for (const auto &[name, value] : headers) {
+        // "Name;" is curl's spelling for a header with an empty value; "Name:" removes it.
+        const std::string line = value.empty() ? name + ":" : name + ": " + value;
+        t.headerList = curl_slist_append(t.headerList, line.c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t.headerList);
+
+    lcTransport.debug([&] {
+        std::string text = method + " " + target->url;
+        if (t.retries > 0)
+            text += " (retry " + std::to_string(t.retries) + ")";
+        for (const auto &[name, value] : headers) {
+            if (!value.empty())
+                text += "\n  " + name + ": " + redactedHeaderValue(name, value);
+        }
+        return text;
+    });
+
+    t.attemptStarted = SteadyClock::now();
+    const CURLMcode rc = curl_multi_add_handle(m_multi, easy);
+    if (rc != CURLM_OK) {
+        complete(t, util::Error(util::Error::Code::Internal,
+                                std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc)));
+        return;
+    }
+    t.inMulti = true;
+}
+
+size_t HttpClient::Private::onHeader(char *data, size_t size, size_t count, void *user)
+{
+    auto &t = *static_cast<Transfer *>(user);
+    const size_t length = size * count;
+    if (t.state->cancelled.load())
+        return 0;
+    const std::string_view line(data, length);
+    if (line.starts_with("HTTP/")) {
+        // A new response (after 100 Continue or an auth round trip): forget the previous one.
+        t.response.headers.clear();
+        t.headersComplete = false;
+        return length;
+    }
+    if (line == "\r\n" || line == "\n") {
+        long status = 0;
+        curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 100 && status < 200)
+            return length;
+        t.response.status = static_cast<int>(status);
+        long version = 0;
+        curl_easy_getinfo(t.easy, CURLINFO_HTTP_VERSION, &version);
+        t.response.httpVersion = version == CURL_HTTP_VERSION_2_0 ? 2 : 1;
+        t.response.warnings = parseWarningHeaders(t.response.headers);
+        t.headersComplete = true;
+        if (t.streaming && t.response.ok() && !t.headersDelivered) {
+            t.headersDelivered = true;
+            if (t.stream.headers) {
+                t.owner->deliver(t, [fn = t.stream.headers, head = t.response] { fn(head); });
+            }
+        }
+        return length;
+    }
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos)
+        t.response.headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+    return length;
+}
+
+size_t HttpClient::Private::onData(char *data, size_t size, size_t count, void *user)
+{
+    auto &t = *static_cast<Transfer *>(user);
+    const size_t length = size * count;
+    if (t.state->cancelled.load())
+        return 0; // aborts the transfer; the loop then drops it
+    if (t.headersDelivered) {
+        if (t.stream.data) {
+            t.owner->deliver(t, [fn = t.stream.data, chunk = std::string(data, length)]() mutable {
+                fn(std::move(chunk));
+            });
+        }
+    } else {
+        t.response.body.append(data, length);
+    }
+    return length;
+}
+
+std::chrono::milliseconds HttpClient::Private::backoff(int retry)
+{
+    const auto &policy = m_config.retry;
+    double delay = static_cast<double>(policy.initialBackoff.count());
+    for (int i = 0; i < retry && delay < static_cast<double>(policy.maxBackoff.count()); ++i)
+        delay *= 2;
+    delay = std::min(delay, static_cast<double>(policy.maxBackoff.count()));
+    // Jitter between half and the full delay keeps many clients from retrying in lockstep.
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    return std::chrono::milliseconds(static_cast<long long>(delay * jitter(m_random)));
+}
+
+void HttpClient::Private::scheduleRetry(Transfer &t, std::chrono::milliseconds delay,
+                                        std::string_view why)
+{
+    lcTransport.debug([&] {
+        return t.request.method + " " + t.request.path + ": " + std::string(why) + ", retrying in "
+               + std::to_string(delay.count()) + " ms";
+    });
+    curl_multi_remove_handle(m_multi, t.easy);
+    t.inMulti = false;
+    ++t.retries;
+    ++m_retries;
+    t.startAt = SteadyClock::now() + delay;
+}
+
+void HttpClient::Private::finishAttempt(Transfer &t, CURLcode code)
+{
+    long connects = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_NUM_CONNECTS, &connects);
+    m_connections += static_cast<int>(connects);
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now()
+                                                                               - t.attemptStarted);
+
+    if (t.state->cancelled.load())
+        return; // the loop drops it
+    const bool canRetry = t.retries < m_config.retry.maxRetries;
+
+    if (code != CURLE_OK) {
+        lcTransport.debug([&] {
+            return t.request.method + " " + t.request.path + " failed after "
+                   + std::to_string(elapsed.count()) + " ms: " + curl_easy_strerror(code) + " "
+                   + t.errorBuffer;
+        });
+        if (canRetry && t.request.method == "GET" && !t.headersDelivered
+            && isConnectionFailure(code)) {
+            scheduleRetry(t, backoff(t.retries), curl_easy_strerror(code));
+            return;
+        }
+        complete(t,
+                 detail::curlError(code, t.errorBuffer, t.request.method + " " + t.request.path));
+        return;
+    }
+
+    if (!t.headersComplete) {
+        // HEAD answers and bodiless responses may end without the blank-line callback.
+        long status = 0;
+        curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+        t.response.status = static_cast<int>(status);
+        t.response.warnings = parseWarningHeaders(t.response.headers);
+    }
+    HttpResponse &response = t.response;
+    lcTransport.debug([&] {
+        std::string text = t.request.method + " " + t.request.path + " -> "
+                           + std::to_string(response.status) + " in "
+                           + std::to_string(elapsed.count()) + " ms";
+        for (const auto &[name, value] : response.headers)
+            text += "\n  " + name + ": " + redactedHeaderValue(name, value);
+        return text;
+    });
+
+    if (response.status == 401 && !t.authRetried && m_config.auth.onUnauthorized) {
+        t.authRetried = true;
+        if (m_config.auth.onUnauthorized()) {
+            curl_multi_remove_handle(m_multi, t.easy);
+            t.inMulti = false;
+            t.startAt = SteadyClock::now();
+            return;
+        }
+    }
+    if (response.status == 429 || response.status >= 500) {
+        if (const auto seconds = retryAfterSeconds(response); seconds && canRetry) {
+            const auto delay
+                = std::min(std::chrono::seconds(*seconds), m_config.retry.maxRetryAfter);
+            scheduleRetry(t, delay, "HTTP " + std::to_string(response.status));
+            return;
+        }
+    }
+    if (t.headersDelivered)
+        response.body.clear();
+    complete(t, std::move(response));
+}
+
+void HttpClient::Private::complete(Transfer &t, util::Result<HttpResponse> result)
+{
+    if (t.inMulti) {
+        curl_multi_remove_handle(m_multi, t.easy);
+        t.inMulti = false;
+    }
+    t.state->finished.store(true);
+    if (t.direct) {
+        t.direct(std::move(result));
+        return;
+    }
+    auto fn = t.streaming ? t.stream.finished : t.done;
+    if (!fn)
+        return;
+    deliver(t,
+            [fn = std::move(fn), result = std::move(result)]() mutable { fn(std::move(result)); });
+}
+
+void HttpClient::Private::deliver(Transfer &t, std::function<void()> fn)
+{
+    if (!m_executor) {
+        if (t.state->mayDeliver())
+            fn();
+        return;
+    }
+    m_executor([state = t.state, fn = std::move(fn)] {
+        if (state->mayDeliver())
+            fn();
+    });
+}
+
+HttpClient::HttpClient(ConnectionConfig config, Executor executor)
+    : d(std::make_unique<Private>(std::move(config), std::move(executor)))
+{}
+
+HttpClient::~HttpClient() = default;
+
+RequestHandle HttpClient::send(HttpRequest request, ResponseCallback done,
+                               std::weak_ptr<const void> guard)
+{
+    auto t = std::make_unique<Private::Transfer>();
+    t->request = std::move(request);
+    t->done = std::move(done);
+    return d->submit(std::move(t), std::move(guard));
+}
+
+RequestHandle HttpClient::stream(HttpRequest request, StreamHandler handler,
+                                 std::weak_ptr<const void> guard)
+{
+    auto t = std::make_unique<Private::Transfer>();
+    t->request = std::move(request);
+    t->streaming = true;
+    t->stream = std::move(handler);
+    return d->submit(std::move(t), std::move(guard));
+}
+
+util::Result<HttpResponse> HttpClient::sendAndWait(HttpRequest request)
+{
+    auto promise = std::make_shared<std::promise<util::Result<HttpResponse>>>();
+    auto future = promise->get_future();
+    auto t = std::make_unique<Private::Transfer>();
+    t->request = std::move(request);
+    t->direct
+        = [promise](util::Result<HttpResponse> result) { promise->set_value(std::move(result)); };
+    (void)d->submit(std::move(t), {});
+    return future.get();
+}
+
+const ConnectionConfig &HttpClient::config() const
+{
+    return d->m_config;
+}
+
+const Executor &HttpClient::executor() const
+{
+    return d->m_executor;
+}
+
+HttpClient::Stats HttpClient::stats() const
+{
+    return Stats{d->m_attempts.load(), d->m_retries.load(), d->m_connections.load()};
+}
+
+} // namespace kd::core::transport
