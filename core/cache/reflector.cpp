@@ -1,0 +1,659 @@
+#include "reflector.h"
+
+#include <core/client/jsonstreamsplitter.h>
+#include <core/util/log.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace kd::core::cache {
+
+using client::ListOptions;
+using client::WatchEvent;
+using transport::HttpRequest;
+using transport::HttpResponse;
+using util::Error;
+using util::Result;
+
+namespace {
+
+const util::LogCategory lcReflector("kd.cache.reflector");
+
+constexpr const char *kMetadataListAccept
+    = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+constexpr const char *kMetadataWatchAccept
+    = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+constexpr const char *kTableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,"
+                                     "application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
+                                     "application/json";
+constexpr const char *kInitialEventsEnd = "k8s.io/initial-events-end";
+
+void setAccept(HttpRequest &request, const char *accept)
+{
+    for (auto &[name, value] : request.headers) {
+        if (name == "Accept") {
+            value = accept;
+            return;
+        }
+    }
+    request.headers.emplace_back("Accept", accept);
+}
+
+std::string stringAt(const nlohmann::json &object, const char *section, const char *name)
+{
+    const auto s = object.find(section);
+    if (s == object.end() || !s->is_object())
+        return {};
+    const auto v = s->find(name);
+    return v != s->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+// Errors worth re-watching from the same resourceVersion after a pause; anything else relists.
+bool isRetriable(const Error &error)
+{
+    switch (error.code()) {
+    case Error::Code::Transport:
+    case Error::Code::Timeout:
+    case Error::Code::TooManyRequests:
+    case Error::Code::ServiceUnavailable:
+        return true;
+    default:
+        return error.httpStatus() >= 500;
+    }
+}
+
+enum class WatchEnd { Stopped, Ended, Expired, Retry, Relist, WatchListUnsupported };
+
+} // namespace
+
+class Reflector::Private
+{
+public:
+    Private(client::RestClient &client, ReflectorOptions options, ReflectorSink sink)
+        : client(client)
+        , options(std::move(options))
+        , sink(std::move(sink))
+        , backoff(this->options.backoff)
+        , random(std::random_device{}())
+    {}
+
+    void run();
+    // Sleeps unless stopped; false when stopped.
+    bool pause(std::chrono::milliseconds delay);
+    bool stopping() const
+    {
+        std::lock_guard lock(mutex);
+        return stopRequested;
+    }
+    void setError(std::optional<Error> error)
+    {
+        std::lock_guard lock(mutex);
+        lastErrorValue = std::move(error);
+    }
+    void setResourceVersion(std::string rv)
+    {
+        std::lock_guard lock(mutex);
+        resourceVersion = std::move(rv);
+    }
+    std::string currentResourceVersion() const
+    {
+        std::lock_guard lock(mutex);
+        return resourceVersion;
+    }
+
+    // One request, answered or cancelled by stop().
+    std::optional<Result<HttpResponse>> send(HttpRequest request);
+    Result<void> listAll(std::string rv);
+    Result<std::string> listPages(const std::string &rv, std::vector<ObjectPtr> &objects);
+    WatchEnd watch(bool watchList, Error &error);
+    void decodeItems(nlohmann::json &body, std::vector<ObjectPtr> &out);
+    ObjectPtr compact(nlohmann::json &&object) const;
+    ObjectPtr compactRow(nlohmann::json &&row) const;
+    std::chrono::seconds watchTimeout();
+
+    client::RestClient &client;
+    const ReflectorOptions options;
+    const ReflectorSink sink;
+    Backoff backoff;
+    std::mt19937 random;
+    ObjectPtr columns;
+    // Reflector thread only: the running watch-list delivered its initial-events-end bookmark.
+    bool watchListSynced = false;
+
+    mutable std::mutex mutex;
+    std::condition_variable wake;
+    bool stopRequested = false;
+    transport::RequestHandle inFlight;
+    std::string resourceVersion;
+    std::optional<Error> lastErrorValue;
+    std::thread thread;
+    // Transport callbacks hold this, not the object: one may still be running after stop().
+    std::weak_ptr<Private> self;
+};
+
+HttpRequest Reflector::listRequest(const ReflectorOptions &options, const ListOptions &list)
+{
+    if (options.flavour == Flavour::Table) {
+        HttpRequest request = client::RestClient::tableRequest(options.resource.collection(), list,
+                                                               client::IncludeObject::Metadata);
+        setAccept(request, kTableAccept);
+        return request;
+    }
+    HttpRequest request = client::RestClient::listRequest(options.resource, list);
+    if (options.flavour == Flavour::Metadata)
+        setAccept(request, kMetadataListAccept);
+    return request;
+}
+
+HttpRequest Reflector::watchRequest(const ReflectorOptions &options, const ListOptions &watch)
+{
+    HttpRequest request = client::RestClient::watchRequest(options.resource.collection(), watch);
+    if (options.flavour == Flavour::Metadata)
+        setAccept(request, kMetadataWatchAccept);
+    else if (options.flavour == Flavour::Table)
+        setAccept(request, kTableAccept);
+    return request;
+}
+
+bool Reflector::Private::pause(std::chrono::milliseconds delay)
+{
+    std::unique_lock lock(mutex);
+    return !wake.wait_for(lock, delay, [this] { return stopRequested; });
+}
+
+std::chrono::seconds Reflector::Private::watchTimeout()
+{
+    const auto low = options.minWatchTimeout.count();
+    const auto high = std::max(low, options.maxWatchTimeout.count());
+    std::uniform_int_distribution<std::int64_t> pick(low, high);
+    return std::chrono::seconds(pick(random));
+}
+
+std::optional<Result<HttpResponse>> Reflector::Private::send(HttpRequest request)
+{
+    auto result = std::make_shared<std::optional<Result<HttpResponse>>>();
+    {
+        std::lock_guard lock(mutex);
+        if (stopRequested)
+            return std::nullopt;
+        // The answer arrives on the I/O thread and only moves the body over to this thread:
+        // parsing a big list must not hold up the connection's other requests.
+        inFlight
+            = client.http().send(std::move(request), [weak = self, result](Result<HttpResponse> r) {
+                  const auto alive = weak.lock();
+                  if (!alive)
+                      return;
+                  std::lock_guard inner(alive->mutex);
+                  *result = std::move(r);
+                  alive->wake.notify_all();
+              });
+    }
+    std::unique_lock lock(mutex);
+    wake.wait(lock, [&] { return stopRequested || result->has_value(); });
+    inFlight = {};
+    if (stopRequested && !result->has_value())
+        return std::nullopt;
+    return std::move(*result);
+}
+
+ObjectPtr Reflector::Private::compact(nlohmann::json &&object) const
+{
+    if (options.flavour == Flavour::Full || !object.is_object())
+        return std::make_shared<const nlohmann::json>(std::move(object));
+    // Only metadata is kept: apiVersion/kind would say "PartialObjectMetadata" on every item, and
+    // servers that ignore the PartialObjectMetadata Accept send whole objects, which are cut down
+    // alike so that the flavour's memory promise holds.
+    nlohmann::json out = nlohmann::json::object();
+    auto metadata = object.find("metadata");
+    if (metadata != object.end())
+        out["metadata"] = std::move(*metadata);
+    if (!options.keepManagedFields && out["metadata"].is_object())
+        out["metadata"].erase("managedFields");
+    return std::make_shared<const nlohmann::json>(std::move(out));
+}
+
+ObjectPtr Reflector::Private::compactRow(nlohmann::json &&row) const
+{
+    if (!row.is_object())
+        return nullptr;
+    auto object = row.find("object");
+    if (object == row.end() || !object->is_object() || !object->contains("metadata"))
+        return nullptr;
+    nlohmann::json out = nlohmann::json::object();
+    out["metadata"] = std::move((*object)["metadata"]);
+    if (!options.keepManagedFields && out["metadata"].is_object())
+        out["metadata"].erase("managedFields");
+    auto cells = row.find("cells");
+    out["cells"]
+        = cells != row.end() && cells->is_array() ? std::move(*cells) : nlohmann::json::array();
+    auto conditions = row.find("conditions");
+    if (conditions != row.end() && conditions->is_array())
+        out["conditions"] = std::move(*conditions);
+    return std::make_shared<const nlohmann::json>(std::move(out));
+}
+
+void Reflector::Private::decodeItems(nlohmann::json &body, std::vector<ObjectPtr> &out)
+{
+    if (options.flavour == Flavour::Table) {
+        auto definitions = body.find("columnDefinitions");
+        if (definitions != body.end() && definitions->is_array() && !definitions->empty()
+            && (!columns || *columns != *definitions)) {
+            columns = std::make_shared<const nlohmann::json>(std::move(*definitions));
+            if (sink.columnsChanged)
+                sink.columnsChanged(columns);
+        }
+        auto rows = body.find("rows");
+        if (rows == body.end() || !rows->is_array())
+            return;
+        for (auto &row : *rows) {
+            if (ObjectPtr item = compactRow(std::move(row)))
+                out.push_back(std::move(item));
+        }
+        return;
+    }
+    auto items = body.find("items");
+    if (items == body.end() || !items->is_array())
+        return;
+    out.reserve(out.size() + items->size());
+    for (auto &item : *items)
+        out.push_back(compact(std::move(item)));
+}
+
+// Fetches every page of one list; the list's resourceVersion, or the first failure.
+Result<std::string> Reflector::Private::listPages(const std::string &rv,
+                                                  std::vector<ObjectPtr> &objects)
+{
+    ListOptions list;
+    list.labelSelector = options.labelSelector;
+    list.fieldSelector = options.fieldSelector;
+    list.limit = options.pageSize;
+    if (!rv.empty())
+        list.resourceVersion = rv;
+    std::string listRv;
+    for (;;) {
+        auto response = send(Reflector::listRequest(options, list));
+        if (!response)
+            return Error(Error::Code::Cancelled, "the reflector was stopped");
+        if (!response->ok())
+            return response->error();
+        HttpResponse &http = response->value();
+        if (!http.ok())
+            return client::RestClient::decode(http).error();
+        nlohmann::json body = nlohmann::json::parse(http.body, nullptr, false);
+        http.body.clear();
+        if (body.is_discarded() || !body.is_object())
+            return Error(Error::Code::Decode, "the list answer is not a JSON object");
+        if (options.flavour == Flavour::Table && body.value("kind", "") != "Table")
+            return Error(Error::Code::NotAcceptable, "the server did not answer with a Table");
+        listRv = stringAt(body, "metadata", "resourceVersion");
+        const std::string next = stringAt(body, "metadata", "continue");
+        decodeItems(body, objects);
+        if (next.empty())
+            break;
+        // Later pages come from the snapshot the token names: no resourceVersion with continue.
+        list.continueToken = next;
+        list.resourceVersion.reset();
+    }
+    return listRv;
+}
+
+Result<void> Reflector::Private::listAll(std::string rv)
+{
+    std::vector<ObjectPtr> objects;
+    auto listed = listPages(rv, objects);
+    if (!listed.ok() && listed.error().code() == Error::Code::Gone) {
+        // An expired continue token or a compacted resourceVersion: one consistent list instead.
+        lcReflector.debug([&] { return "relisting after 410: " + listed.error().message(); });
+        objects.clear();
+        listed = listPages(std::string(), objects);
+    }
+    if (!listed.ok())
+        return listed.error();
+    setResourceVersion(listed.value());
+    sink.replace(std::move(objects), listed.value());
+    return {};
+}
+
+WatchEnd Reflector::Private::watch(bool watchList, Error &error)
+{
+    struct Stream
+    {
+        std::deque<std::string> texts;
+        std::optional<Result<void>> finished;
+        client::JsonStreamSplitter splitter;
+    };
+    auto stream = std::make_shared<Stream>();
+
+    ListOptions watch;
+    watch.labelSelector = options.labelSelector;
+    watch.fieldSelector = options.fieldSelector;
+    watch.allowWatchBookmarks = true;
+    const auto timeout = watchTimeout();
+    watch.timeoutSeconds = static_cast<int>(timeout.count());
+    const std::string startRv = currentResourceVersion();
+    if (watchList) {
+        // No resourceVersion: the initial events are a consistent snapshot, which is what a
+        // (re)sync after an error or 410 needs.
+        watch.sendInitialEvents = true;
+        watch.resourceVersionMatch = "NotOlderThan";
+    } else {
+        watch.resourceVersion = startRv;
+    }
+    HttpRequest request = Reflector::watchRequest(options, watch);
+    // A connection that went silent (no bytes, not even the server's closing bookmark) is dead.
+    request.idleTimeout
+        = std::chrono::duration_cast<std::chrono::milliseconds>(timeout + std::chrono::seconds(60));
+
+    transport::StreamHandler handler;
+    handler.data = [weak = self, stream](std::string chunk) {
+        const auto alive = weak.lock();
+        if (!alive)
+            return;
+        std::lock_guard lock(alive->mutex);
+        if (stream->finished)
+            return;
+        for (std::string &text : stream->splitter.feed(chunk))
+            stream->texts.push_back(std::move(text));
+        if (stream->splitter.failed())
+            stream->finished = Error(Error::Code::Decode, "the watch stream is not a JSON stream");
+        alive->wake.notify_all();
+    };
+    handler.finished = [weak = self, stream](Result<HttpResponse> response) {
+        const auto alive = weak.lock();
+        if (!alive)
+            return;
+        std::lock_guard lock(alive->mutex);
+        if (stream->finished)
+            return;
+        if (!response.ok())
+            stream->finished = response.error();
+        else if (!response->ok())
+            stream->finished = client::RestClient::decode(response.value()).error();
+        else if (stream->splitter.pendingBytes() > 0)
+            stream->finished
+                = Error(Error::Code::Transport, "the watch stream ended inside an event");
+        else
+            stream->finished = Result<void>();
+        alive->wake.notify_all();
+    };
+    {
+        std::lock_guard lock(mutex);
+        if (stopRequested)
+            return WatchEnd::Stopped;
+        inFlight = client.http().stream(std::move(request), std::move(handler));
+    }
+
+    // Watch-list: the initial events are collected and handed over as one replace.
+    std::map<api::ObjectKey, ObjectPtr> initial;
+    bool initialDone = !watchList;
+    const auto started = std::chrono::steady_clock::now();
+    int received = 0;
+
+    for (;;) {
+        std::deque<std::string> texts;
+        std::optional<Result<void>> finished;
+        {
+            std::unique_lock lock(mutex);
+            wake.wait(lock, [&] {
+                return stopRequested || !stream->texts.empty() || stream->finished.has_value();
+            });
+            if (stopRequested) {
+                inFlight.cancel();
+                inFlight = {};
+                return WatchEnd::Stopped;
+            }
+            texts.swap(stream->texts);
+            // Events that arrived before the end are processed first.
+            if (texts.empty() && stream->finished) {
+                finished = std::move(stream->finished);
+                inFlight = {};
+            }
+        }
+        if (finished) {
+            if (!finished->ok()) {
+                error = finished->error();
+                if (error.code() == Error::Code::Gone)
+                    return WatchEnd::Expired;
+                if (watchList && !initialDone
+                    && (error.code() == Error::Code::BadRequest
+                        || error.code() == Error::Code::Invalid))
+                    return WatchEnd::WatchListUnsupported;
+                return isRetriable(error) ? WatchEnd::Retry : WatchEnd::Relist;
+            }
+            if (!initialDone)
+                return WatchEnd::WatchListUnsupported;
+            // A server that closes at once, over and over, must not make us spin.
+            if (received == 0
+                && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+                error = Error(Error::Code::Transport, "the watch ended at once");
+                return WatchEnd::Retry;
+            }
+            return WatchEnd::Ended;
+        }
+
+        std::vector<WatchEvent> changes;
+        std::string lastRv;
+        for (const std::string &text : texts) {
+            nlohmann::json event = nlohmann::json::parse(text, nullptr, false);
+            WatchEvent out;
+            auto type = event.is_object() ? event.find("type") : event.end();
+            auto object = event.is_object() ? event.find("object") : event.end();
+            if (type == event.end() || !type->is_string()
+                || !WatchEvent::parseType(type->get_ref<const std::string &>(), out.type)
+                || object == event.end() || !object->is_object()) {
+                std::lock_guard lock(mutex);
+                inFlight.cancel();
+                inFlight = {};
+                error = Error(Error::Code::Decode, "a watch event is not a Kubernetes event");
+                // Deliver what was decoded so far: those changes happened.
+                if (!changes.empty())
+                    break;
+                return WatchEnd::Relist;
+            }
+            ++received;
+            if (out.type == WatchEvent::Type::Error) {
+                out.object = std::make_shared<const nlohmann::json>(std::move(*object));
+                error = out.error();
+                {
+                    std::lock_guard lock(mutex);
+                    inFlight.cancel();
+                    inFlight = {};
+                }
+                if (!changes.empty())
+                    sink.apply(std::move(changes));
+                if (!lastRv.empty())
+                    setResourceVersion(lastRv);
+                if (error.code() == Error::Code::Gone)
+                    return WatchEnd::Expired;
+                return isRetriable(error) ? WatchEnd::Retry : WatchEnd::Relist;
+            }
+            std::string rv = stringAt(*object, "metadata", "resourceVersion");
+            if (out.type == WatchEvent::Type::Bookmark) {
+                if (!rv.empty())
+                    lastRv = rv;
+                const auto metadata = object->find("metadata");
+                const bool end
+                    = metadata != object->end() && metadata->is_object()
+                      && metadata->contains("annotations") && (*metadata)["annotations"].is_object()
+                      && (*metadata)["annotations"].value(kInitialEventsEnd, "") == "true";
+                if (!initialDone && end) {
+                    initialDone = true;
+                    std::vector<ObjectPtr> objects;
+                    objects.reserve(initial.size());
+                    for (auto &[key, item] : initial)
+                        objects.push_back(std::move(item));
+                    initial.clear();
+                    watchListSynced = true;
+                    setResourceVersion(lastRv);
+                    sink.replace(std::move(objects), lastRv);
+                }
+                continue;
+            }
+            std::vector<ObjectPtr> items;
+            if (options.flavour == Flavour::Table) {
+                nlohmann::json table = std::move(*object);
+                if (rv.empty()) {
+                    const auto rows = table.find("rows");
+                    if (rows != table.end() && rows->is_array() && !rows->empty()
+                        && (*rows)[0].contains("object") && (*rows)[0]["object"].is_object())
+                        rv = stringAt((*rows)[0]["object"], "metadata", "resourceVersion");
+                }
+                decodeItems(table, items);
+            } else {
+                items.push_back(compact(std::move(*object)));
+            }
+            if (!rv.empty())
+                lastRv = rv;
+            for (auto &item : items) {
+                if (!initialDone) {
+                    if (auto key = keyOf(*item)) {
+                        if (out.type == WatchEvent::Type::Deleted)
+                            initial.erase(*key);
+                        else
+                            initial[*key] = std::move(item);
+                    }
+                    continue;
+                }
+                changes.push_back(WatchEvent{out.type, std::move(item)});
+            }
+        }
+        if (!changes.empty())
+            sink.apply(std::move(changes));
+        if (!lastRv.empty()) {
+            setResourceVersion(lastRv);
+            setError(std::nullopt);
+        }
+        if (error.code() == Error::Code::Decode)
+            return WatchEnd::Relist;
+    }
+}
+
+void Reflector::Private::run()
+{
+    bool needList = true;
+    bool consistentList = false;
+    bool watchListSupported = options.useWatchList;
+    while (!stopping()) {
+        if (needList && watchListSupported) {
+            Error error;
+            watchListSynced = false;
+            const WatchEnd end = watch(true, error);
+            if (end == WatchEnd::Stopped)
+                return;
+            if (end == WatchEnd::WatchListUnsupported) {
+                lcReflector.info("the server does not serve watch-list; falling back to LIST");
+                watchListSupported = false;
+                continue;
+            }
+            if (!watchListSynced) {
+                // Failed before the initial events were complete: the next attempt starts over.
+                setError(error);
+                if (end != WatchEnd::Expired && !pause(backoff.next()))
+                    return;
+                continue;
+            }
+            if (end == WatchEnd::Ended) {
+                needList = false;
+                continue;
+            }
+            needList = end == WatchEnd::Expired || end == WatchEnd::Relist;
+            setError(error);
+            if (end != WatchEnd::Expired && !pause(backoff.next()))
+                return;
+            continue;
+        }
+        if (needList) {
+            const std::string rv = consistentList ? std::string() : currentResourceVersion();
+            auto listed = listAll(rv.empty() && !consistentList ? std::string("0") : rv);
+            if (stopping())
+                return;
+            if (!listed.ok()) {
+                setError(listed.error());
+                lcReflector.debug([&] { return "list failed: " + listed.error().message(); });
+                auto delay = backoff.next();
+                delay = std::max(
+                    delay, std::chrono::milliseconds(listed.error().retryAfterSeconds() * 1000));
+                if (!pause(delay))
+                    return;
+                continue;
+            }
+            setError(std::nullopt);
+            needList = false;
+            consistentList = false;
+        }
+        Error error;
+        switch (watch(false, error)) {
+        case WatchEnd::Stopped:
+            return;
+        case WatchEnd::Ended:
+        case WatchEnd::WatchListUnsupported:
+            break;
+        case WatchEnd::Expired:
+            lcReflector.debug([&] { return "watch expired: " + error.message(); });
+            needList = true;
+            consistentList = true;
+            break;
+        case WatchEnd::Retry:
+        case WatchEnd::Relist: {
+            setError(error);
+            lcReflector.debug([&] { return "watch failed: " + error.message(); });
+            needList = !isRetriable(error);
+            auto delay = backoff.next();
+            delay = std::max(delay, std::chrono::milliseconds(error.retryAfterSeconds() * 1000));
+            if (!pause(delay))
+                return;
+            break;
+        }
+        }
+    }
+}
+
+Reflector::Reflector(client::RestClient &client, ReflectorOptions options, ReflectorSink sink)
+    : d(std::make_shared<Private>(client, std::move(options), std::move(sink)))
+{
+    d->self = d;
+}
+
+Reflector::~Reflector()
+{
+    stop();
+}
+
+void Reflector::start()
+{
+    std::lock_guard lock(d->mutex);
+    if (d->thread.joinable() || d->stopRequested)
+        return;
+    d->thread = std::thread([d = d] { d->run(); });
+}
+
+void Reflector::stop()
+{
+    {
+        std::lock_guard lock(d->mutex);
+        d->stopRequested = true;
+        d->inFlight.cancel();
+        d->wake.notify_all();
+    }
+    if (d->thread.joinable() && d->thread.get_id() != std::this_thread::get_id())
+        d->thread.join();
+}
+
+std::string Reflector::lastSyncResourceVersion() const
+{
+    return d->currentResourceVersion();
+}
+
+std::optional<Error> Reflector::lastError() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->lastErrorValue;
+}
+
+} // namespace kd::core::cache

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <core/api/groupversion.h>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace kd::core::cache {
+
+// Cached objects are immutable and shared: readers keep a pointer as long as they like, an update
+// replaces the pointer, never the object.
+using ObjectPtr = std::shared_ptr<const nlohmann::json>;
+
+// One change the store applied, as handlers see it.
+struct Delta
+{
+    enum class Type { Added, Updated, Deleted };
+
+    Type type = Type::Added;
+    ObjectPtr object;    // Deleted: the last state the store held
+    ObjectPtr oldObject; // Updated only
+};
+
+// Maps an object to the index values it is found under (none, one or several).
+using IndexFunc = std::function<std::vector<std::string>(const nlohmann::json &object)>;
+using Indexers = std::map<std::string, IndexFunc>;
+
+// The standard indexers and their names.
+namespace indexes {
+inline constexpr const char *Namespace = "namespace";
+inline constexpr const char *OwnerUid = "ownerUid";
+inline constexpr const char *Label = "label"; // values "key=value"
+inline constexpr const char *NodeName = "nodeName";
+
+std::vector<std::string> byNamespace(const nlohmann::json &object);
+std::vector<std::string> byOwnerUid(const nlohmann::json &object);
+std::vector<std::string> byLabel(const nlohmann::json &object);
+std::vector<std::string> byNodeName(const nlohmann::json &object); // spec.nodeName, when set
+// All four above.
+Indexers standard();
+} // namespace indexes
+
+// The key of an object: metadata.namespace and metadata.name (nullopt when there is no name).
+std::optional<api::ObjectKey> keyOf(const nlohmann::json &object);
+
+// client-go's ThreadSafeStore with an Indexer: objects by ObjectKey plus secondary indexes kept up
+// to date on every change. Owned by one informer (written only by its reflector thread) and read
+// from any thread; all members are thread-safe. Objects without metadata.name are ignored.
+class Store final
+{
+public:
+    explicit Store(Indexers indexers = {});
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+
+    // Adds or replaces the object; Added or Updated (with the previous object). nullopt when the
+    // object has no name.
+    std::optional<Delta> upsert(ObjectPtr object);
+    // Removes the object with the key of `lastKnown`; the Deleted delta carries the stored
+    // object, or `lastKnown` when the store did not hold it (nullopt then: nothing changed).
+    std::optional<Delta> remove(const ObjectPtr &lastKnown);
+    // Replaces the whole content (a relist): Added for new keys, Updated for kept keys whose
+    // resourceVersion changed, Deleted for keys that disappeared. Deltas in key order.
+    std::vector<Delta> replace(std::vector<ObjectPtr> objects);
+    // Adds an index at any time; existing objects are indexed at once.
+    void addIndexer(const std::string &name, IndexFunc indexer);
+
+    ObjectPtr get(const api::ObjectKey &key) const;
+    std::vector<ObjectPtr> list() const;
+    std::vector<api::ObjectKey> keys() const;
+    std::size_t size() const;
+    // Objects indexed under `value` by the index `indexName` (empty for an unknown index).
+    std::vector<ObjectPtr> byIndex(const std::string &indexName, const std::string &value) const;
+    std::vector<api::ObjectKey> indexKeys(const std::string &indexName,
+                                          const std::string &value) const;
+    // Every value the index currently holds.
+    std::vector<std::string> indexValues(const std::string &indexName) const;
+
+private:
+    // Index entries point at the keys of m_items (std::map nodes do not move): a copy of each
+    // key per index value would cost more than the small objects of the Metadata flavour.
+    struct KeyPointerLess
+    {
+        bool operator()(const api::ObjectKey *a, const api::ObjectKey *b) const { return *a < *b; }
+    };
+    using KeySet = std::set<const api::ObjectKey *, KeyPointerLess>;
+    struct Index
+    {
+        IndexFunc func;
+        std::unordered_map<std::string, KeySet> entries;
+    };
+
+    // `key` must be the key stored in m_items.
+    void indexLocked(const api::ObjectKey &key, const nlohmann::json *oldObject,
+                     const nlohmann::json *newObject);
+    void rebuildIndexesLocked();
+    static std::vector<std::string> valuesOf(const Index &index, const nlohmann::json *object);
+
+    mutable std::shared_mutex m_mutex;
+    std::map<api::ObjectKey, ObjectPtr> m_items;
+    std::map<std::string, Index> m_indexes;
+};
+
+} // namespace kd::core::cache

@@ -1,0 +1,186 @@
+// moc cannot parse some C++20 library headers; it only needs the Q_OBJECT class.
+#ifndef Q_MOC_RUN
+#include <core/cache/store.h>
+
+#include <nlohmann/json.hpp>
+#endif
+
+#include <QTest>
+
+using namespace kd::core::cache;
+using kd::core::api::ObjectKey;
+
+namespace {
+
+ObjectPtr pod(const std::string &ns, const std::string &name, const std::string &rv,
+              const std::string &node, const std::map<std::string, std::string> &labels,
+              const std::vector<std::string> &owners)
+{
+    nlohmann::json object = {{"metadata",
+                              {{"name", name},
+                               {"namespace", ns},
+                               {"resourceVersion", rv},
+                               {"labels", nlohmann::json::object()}}},
+                             {"spec", nlohmann::json::object()}};
+    for (const auto &[k, v] : labels)
+        object["metadata"]["labels"][k] = v;
+    for (const auto &uid : owners)
+        object["metadata"]["ownerReferences"].push_back({{"uid", uid}, {"kind", "ReplicaSet"}});
+    if (!node.empty())
+        object["spec"]["nodeName"] = node;
+    return std::make_shared<const nlohmann::json>(std::move(object));
+}
+
+std::vector<std::string> names(const std::vector<ObjectPtr> &objects)
+{
+    std::vector<std::string> out;
+    for (const auto &object : objects)
+        out.push_back((*object)["metadata"]["name"].get<std::string>());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+using Names = std::vector<std::string>;
+
+} // namespace
+
+Q_DECLARE_METATYPE(Names)
+
+class TestCacheStore final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void indexesFollowChanges_data()
+    {
+        QTest::addColumn<QString>("index");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<Names>("afterAdd");
+        QTest::addColumn<Names>("afterUpdate");
+        QTest::addColumn<Names>("afterDelete");
+
+        // a and b are added; a is updated (moved to node2, relabelled, new owner); b is deleted.
+        QTest::newRow("namespace") << "namespace"
+                                   << "prod" << Names{"a", "b"} << Names{"a", "b"} << Names{"a"};
+        QTest::newRow("node before") << "nodeName"
+                                     << "node1" << Names{"a", "b"} << Names{"b"} << Names{};
+        QTest::newRow("node after") << "nodeName"
+                                    << "node2" << Names{} << Names{"a"} << Names{"a"};
+        QTest::newRow("label kept")
+            << "label"
+            << "tier=web" << Names{"a", "b"} << Names{"a", "b"} << Names{"a"};
+        QTest::newRow("label dropped") << "label"
+                                       << "track=canary" << Names{"a"} << Names{} << Names{};
+        QTest::newRow("owner old") << "ownerUid"
+                                   << "rs-1" << Names{"a", "b"} << Names{"b"} << Names{};
+        QTest::newRow("owner new") << "ownerUid"
+                                   << "rs-2" << Names{} << Names{"a"} << Names{"a"};
+    }
+
+    void indexesFollowChanges()
+    {
+        QFETCH(QString, index);
+        QFETCH(QString, value);
+        QFETCH(Names, afterAdd);
+        QFETCH(Names, afterUpdate);
+        QFETCH(Names, afterDelete);
+        const std::string i = index.toStdString();
+        const std::string v = value.toStdString();
+
+        Store store(indexes::standard());
+        QCOMPARE(store
+                     .upsert(pod("prod", "a", "1", "node1", {{"tier", "web"}, {"track", "canary"}},
+                                 {"rs-1"}))
+                     ->type,
+                 Delta::Type::Added);
+        store.upsert(pod("prod", "b", "2", "node1", {{"tier", "web"}}, {"rs-1"}));
+        QCOMPARE(names(store.byIndex(i, v)), afterAdd);
+
+        const auto updated
+            = store.upsert(pod("prod", "a", "3", "node2", {{"tier", "web"}}, {"rs-2"}));
+        QCOMPARE(updated->type, Delta::Type::Updated);
+        QCOMPARE((*updated->oldObject)["metadata"]["resourceVersion"].get<std::string>(),
+                 std::string("1"));
+        QCOMPARE(names(store.byIndex(i, v)), afterUpdate);
+
+        const auto removed = store.remove(pod("prod", "b", "4", "", {}, {}));
+        QCOMPARE(removed->type, Delta::Type::Deleted);
+        // The delta carries what the store held, indexed fields included.
+        QCOMPARE((*removed->object)["spec"]["nodeName"].get<std::string>(), std::string("node1"));
+        QCOMPARE(names(store.byIndex(i, v)), afterDelete);
+        QCOMPARE(store.indexKeys(i, v).size(), afterDelete.size());
+    }
+
+    void emptyIndexValuesDisappear()
+    {
+        Store store(indexes::standard());
+        store.upsert(pod("ns", "a", "1", "node1", {}, {}));
+        QCOMPARE(store.indexValues(indexes::NodeName), Names{"node1"});
+        store.remove(pod("ns", "a", "1", "", {}, {}));
+        QVERIFY(store.indexValues(indexes::NodeName).empty());
+        QVERIFY(store.byIndex("no-such-index", "x").empty());
+    }
+
+    void replaceReportsAddsUpdatesAndDeletes()
+    {
+        Store store(indexes::standard());
+        store.upsert(pod("ns", "keep", "1", "", {}, {}));
+        store.upsert(pod("ns", "change", "1", "", {}, {}));
+        store.upsert(pod("ns", "gone", "1", "node1", {}, {}));
+        const auto deltas = store.replace({pod("ns", "keep", "1", "", {}, {}),
+                                           pod("ns", "change", "7", "", {}, {}),
+                                           pod("ns", "new", "7", "", {}, {})});
+        std::map<std::string, Delta::Type> byName;
+        for (const auto &delta : deltas)
+            byName[(*delta.object)["metadata"]["name"].get<std::string>()] = delta.type;
+        QCOMPARE(byName.size(), size_t(3)); // "keep" did not change
+        QCOMPARE(byName["change"], Delta::Type::Updated);
+        QCOMPARE(byName["gone"], Delta::Type::Deleted);
+        QCOMPARE(byName["new"], Delta::Type::Added);
+        QCOMPARE(store.size(), size_t(3));
+        QVERIFY(!store.get(ObjectKey{"ns", "gone"}));
+        QVERIFY(store.byIndex(indexes::NodeName, "node1").empty());
+    }
+
+    void objectsWithoutNameAreIgnored()
+    {
+        Store store;
+        QVERIFY(!store.upsert(std::make_shared<const nlohmann::json>(
+            nlohmann::json{{"metadata", {{"namespace", "x"}}}})));
+        QVERIFY(!store.upsert(std::make_shared<const nlohmann::json>(nlohmann::json::array())));
+        QVERIFY(!store.remove(std::make_shared<const nlohmann::json>(nlohmann::json(42))));
+        QCOMPARE(store.size(), size_t(0));
+    }
+
+    void clusterScopedKeysHaveNoNamespace()
+    {
+        Store store;
+        store.upsert(std::make_shared<const nlohmann::json>(
+            nlohmann::json{{"metadata", {{"name", "node1"}}}}));
+        QVERIFY(store.get(ObjectKey{"", "node1"}));
+        QVERIFY(!store.get(ObjectKey{"default", "node1"}));
+    }
+
+    void indexAddedLaterCoversExistingObjects()
+    {
+        Store store;
+        store.upsert(pod("ns", "a", "1", "", {{"app", "x"}}, {}));
+        store.addIndexer("app", [](const nlohmann::json &object) {
+            return std::vector<std::string>{object["metadata"]["labels"].value("app", "")};
+        });
+        QCOMPARE(names(store.byIndex("app", "x")), Names{"a"});
+    }
+
+    void throwingIndexerDoesNotCorruptTheStore()
+    {
+        Store store({{"bad", [](const nlohmann::json &object) {
+                          return std::vector<std::string>{object.at("missing").get<std::string>()};
+                      }}});
+        QVERIFY(store.upsert(pod("ns", "a", "1", "", {}, {})));
+        QCOMPARE(store.size(), size_t(1));
+        QVERIFY(store.indexValues("bad").empty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCacheStore)
+#include "tst_cachestore.moc"
