@@ -2,15 +2,19 @@
 // serve command: it owns the data directory lock, the PKI, the HTTPS server and the kubeconfig.
 
 #include <core/util/log.h>
+#include <localcluster/apiserver/resourcecatalog.h>
+#include <localcluster/apiserver/rest/apiserver.h>
 #include <localcluster/pki/atomicfile.h>
 #include <localcluster/pki/clusterpki.h>
 #include <localcluster/pki/kubeconfigwriter.h>
 #include <localcluster/server/authenticator.h>
 #include <localcluster/server/server.h>
 #include <localcluster/server/serviceaccounttokenauthenticator.h>
+#include <localcluster/storage/store.h>
 #include <localcluster/version.h>
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -236,12 +240,41 @@ int serve(const ServeOptions &options)
         return 1;
     }
     server.addAuthenticator(*tokens);
+
+    storage::StoreOptions storeOptions;
+    storeOptions.dataDir = options.dataDir;
+    auto store = storage::Store::open(storeOptions);
+    if (!store) {
+        lcServe.error("cannot open the cluster state: " + store.error().message());
+        return 1;
+    }
+    // Ready only once the API server answers and the bootstrap objects exist; until then the
+    // kubeconfig is not written, so no client reaches the half-started server.
+    std::atomic<bool> apiReady{false};
+    server.addHealthCheck(
+        "apiserver", [&apiReady] { return apiReady.load(); }, server::Server::Probe::Ready);
+
     if (auto r = server.start(); !r) {
         lcServe.error(r.error().message());
         return 1;
     }
     const std::string url = urlFor(host, server.port());
     lcServe.info("listening on " + url);
+
+    // The API server learns the real port (for discovery and the `kubernetes` Service) only
+    // after the listener is bound, which is why it is installed after start().
+    apiserver::ResourceCatalog catalog;
+    apiserver::ApiServerOptions apiOptions;
+    apiOptions.servingPort = server.port();
+    apiOptions.serviceAccountKeyPem = clusterPki->serviceAccountKeyPem();
+    auto api = std::make_shared<apiserver::ApiServer>(**store, catalog, apiOptions);
+    if (auto r = api->bootstrap(); !r) {
+        lcServe.error("cannot create the cluster's bootstrap objects: " + r.error().message());
+        server.stop();
+        return 1;
+    }
+    server.setHandler(api);
+    apiReady = true;
 
     int signal = 0;
     bool kubeconfigWritten = false;
@@ -264,6 +297,9 @@ int serve(const ServeOptions &options)
     lcServe.info(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM")
                  + "; shutting down");
     server.stop();
+    server.setHandler(nullptr);
+    api.reset(); // ends open watches before the store goes away
+    store->reset();
     ::close(lockFd);
     lcServe.info("stopped");
     return 0;

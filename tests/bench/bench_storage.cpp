@@ -60,7 +60,8 @@ double durableCreates(Store &store, int writers, int total, const std::string &n
 int main(int argc, char **argv)
 {
     const std::string jsonPath = kd::bench::jsonPathFromArgs(argc, argv, "bench_storage.json");
-    const fs::path dir = fs::temp_directory_path() / ("kd-bench-storage-" + std::to_string(::getpid()));
+    const fs::path dir
+        = fs::temp_directory_path() / ("kd-bench-storage-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     nlohmann::json report = {{"benchmark", "storage"}};
 
@@ -79,8 +80,9 @@ int main(int argc, char **argv)
             request.resource = kPods;
             request.ns = "many";
             auto list = store->list(request);
-            std::string body = R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":")"
-                               + std::to_string(list->revision) + R"("},"items":[)";
+            std::string body
+                = R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":")"
+                  + std::to_string(list->revision) + R"("},"items":[)";
             for (std::size_t i = 0; i < list->items.size(); ++i) {
                 if (i)
                     body += ',';

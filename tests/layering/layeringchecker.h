@@ -20,7 +20,8 @@ struct LayeringViolation
 //  - core/ and localcluster/ include no Qt header;
 //  - core/ includes nothing of localcluster/, ui/ or app/;
 //  - localcluster/ includes nothing of ui/ or app/, and only apiserver/ (and storage/ itself)
-//    include storage/;
+//    include storage/, besides main.cpp, the cluster's composition root, which opens the Store
+//    and hands it to the API server;
 //  - ui/ includes nothing of localcluster/ (it only launches the kubedesk-cluster process);
 //  - nothing includes app/.
 std::vector<LayeringViolation> checkLayering(const std::filesystem::path &root);

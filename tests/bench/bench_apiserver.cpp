@@ -1,0 +1,270 @@
+// End-to-end benchmark of kubedesk-cluster as clients see it, over HTTPS with the project's own
+// client: cold start to /readyz and to the kubeconfig, idle RSS, durable creates per second with
+// 1 and 32 concurrent clients, LIST of 10,000 pods as JSON and as a Table, and watch latency with
+// 100 watchers. Prints the figures and writes them as JSON (--json FILE).
+//
+//   bench_apiserver --cluster PATH/kubedesk-cluster [--pods 10000] [--json FILE]
+
+#include "benchutil.h"
+
+#include <core/client/restclient.h>
+#include <core/engine/clusterconnection.h>
+#include <core/kubeconfig/credentials.h>
+#include <core/kubeconfig/kubeconfig.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <mutex>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char **environ;
+
+using namespace kd::core;
+using client::ResourceRef;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string argValue(int argc, char **argv, const std::string &name, const std::string &fallback)
+{
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (argv[i] == name)
+            return argv[i + 1];
+    }
+    return fallback;
+}
+
+long long processRssBytes(pid_t pid)
+{
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0)
+            return std::stoll(line.substr(6)) * 1024;
+    }
+    return -1;
+}
+
+[[noreturn]] void fail(const std::string &message)
+{
+    std::fprintf(stderr, "bench_apiserver: %s\n", message.c_str());
+    std::exit(1);
+}
+
+ResourceRef ref(std::string resource, std::string ns, std::string name = {})
+{
+    return ResourceRef{api::GroupVersionResource{"", "v1", std::move(resource)},
+                       true,
+                       std::move(ns),
+                       std::move(name),
+                       {}};
+}
+
+// Creates `total` objects from `clients` threads; each waits for its answer (durable) first.
+double createConcurrently(client::RestClient &rest, int clients, int total, const std::string &ns,
+                          const std::string &prefix)
+{
+    std::atomic<int> next{0};
+    std::atomic<int> failures{0};
+    const auto start = Clock::now();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&] {
+            for (int i = next++; i < total; i = next++) {
+                const std::string name = prefix + std::to_string(i);
+                nlohmann::json pod = kd::bench::makePod(ns, name, i);
+                pod["metadata"].erase("uid");
+                pod["metadata"].erase("creationTimestamp");
+                pod["metadata"].erase("ownerReferences");
+                if (!rest.create(ref("pods", ns), pod).ok())
+                    ++failures;
+            }
+        });
+    }
+    for (auto &t : threads)
+        t.join();
+    const double seconds = kd::bench::secondsSince(start);
+    if (failures > 0)
+        fail(std::to_string(failures.load()) + " creates failed");
+    return total / seconds;
+}
+
+double bestOf(int rounds, const std::function<void()> &work)
+{
+    double best = 1e9;
+    for (int i = 0; i < rounds; ++i) {
+        const auto start = Clock::now();
+        work();
+        best = std::min(best, kd::bench::secondsSince(start));
+    }
+    return best;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    const std::string cluster = argValue(argc, argv, "--cluster", "");
+    const int podCount = std::stoi(argValue(argc, argv, "--pods", "10000"));
+    const std::string jsonPath = kd::bench::jsonPathFromArgs(argc, argv, "bench_apiserver.json");
+    if (cluster.empty())
+        fail("usage: bench_apiserver --cluster PATH/kubedesk-cluster [--pods N] [--json FILE]");
+    std::signal(SIGPIPE, SIG_IGN);
+
+    const fs::path dataDir
+        = fs::temp_directory_path() / ("kd-bench-apiserver-" + std::to_string(::getpid()));
+    fs::remove_all(dataDir);
+    fs::create_directories(dataDir);
+    const std::string kubeconfigPath = (dataDir / "kubeconfig").string();
+    nlohmann::json report = {{"benchmark", "apiserver"}, {"pods", podCount}};
+
+    // Cold start: from spawning the process to the kubeconfig it writes once /readyz is ok.
+    const std::string dataDirArg = dataDir.string();
+    const char *args[]
+        = {cluster.c_str(), "serve", "--data-dir", dataDirArg.c_str(), "--listen", "127.0.0.1:0",
+           "--runtime",     "none",  nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string logPath = (dataDir / "serve.log").string();
+    posix_spawn_file_actions_addopen(&actions, 2, logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
+    pid_t pid = 0;
+    const auto spawned = Clock::now();
+    if (posix_spawn(&pid, cluster.c_str(), &actions, nullptr, const_cast<char **>(args), environ)
+        != 0)
+        fail("cannot start " + cluster);
+    while (!fs::exists(kubeconfigPath)) {
+        if (kd::bench::secondsSince(spawned) > 20)
+            fail("the cluster did not become ready; see " + logPath);
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    report["cold_start_to_kubeconfig_ms"] = kd::bench::secondsSince(spawned) * 1000;
+
+    auto config = kubeconfig::Kubeconfig::loadFile(kubeconfigPath);
+    auto credentials = kubeconfig::resolveCredentials(config, "kubedesk-local");
+    if (!credentials.ok())
+        fail("kubeconfig: " + credentials.error().message());
+    client::RestClient rest(engine::ClusterConnection::connectionConfig(*credentials),
+                            [](std::function<void()> f) { f(); });
+    transport::HttpRequest readyz;
+    readyz.path = "/readyz";
+    auto ready = rest.http().sendAndWait(readyz);
+    if (!ready.ok() || ready->status != 200)
+        fail("/readyz did not answer ok");
+
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    report["idle_rss_mb"] = processRssBytes(pid) / 1048576.0;
+
+    nlohmann::json ns
+        = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "bench"}}}};
+    ResourceRef namespaces{api::GroupVersionResource{"", "v1", "namespaces"}, false, {}, {}, {}};
+    if (!rest.create(namespaces, ns).ok())
+        fail("cannot create the bench namespace");
+
+    report["durable_creates_per_second_1_client"]
+        = createConcurrently(rest, 1, std::min(500, podCount), "bench", "solo-");
+    report["durable_creates_per_second_32_clients"]
+        = createConcurrently(rest, 32, podCount, "bench", "pod-");
+
+    // LIST: the whole request, transfer and client-side JSON decode, best of 5.
+    std::size_t listed = 0;
+    report["list_pods_json_ms"] = bestOf(5,
+                                         [&] {
+                                             auto list = rest.list(ref("pods", "bench"));
+                                             if (!list.ok())
+                                                 fail("list: " + list.error().message());
+                                             listed = (*list->body)["items"].size();
+                                         })
+                                  * 1000;
+    report["list_pods_items"] = listed;
+    // The same LIST without the client's JSON decode: server time plus transfer.
+    report["list_pods_json_transfer_only_ms"]
+        = bestOf(5,
+                 [&] {
+                     auto raw = rest.http().sendAndWait(
+                         client::RestClient::listRequest(ref("pods", "bench"), {}));
+                     if (!raw.ok() || raw->status != 200)
+                         fail("raw list failed");
+                 })
+          * 1000;
+    report["list_pods_table_ms"]
+        = bestOf(5,
+                 [&] {
+                     auto table = rest.callAndWait(client::RestClient::tableRequest(
+                         ref("pods", "bench"), {}, client::IncludeObject::Metadata));
+                     if (!table.ok() || (*table->body)["rows"].size() != listed)
+                         fail("table list failed");
+                 })
+          * 1000;
+
+    // Watch latency: 100 watchers on configmaps; time from sending a create (which returns once
+    // the write is durable) to each watcher's ADDED event.
+    constexpr int watcherCount = 100;
+    constexpr int rounds = 20;
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<Clock::time_point> seen(watcherCount);
+    std::vector<int> counts(watcherCount, 0);
+    std::vector<client::CallHandle> watches;
+    std::atomic<int> opened{0};
+    for (int w = 0; w < watcherCount; ++w) {
+        client::WatchHandler handler;
+        handler.events = [&, w](std::vector<client::WatchEvent> events) {
+            std::lock_guard lock(mutex);
+            for (const auto &e : events) {
+                if (e.type == client::WatchEvent::Type::Added) {
+                    seen[w] = Clock::now();
+                    ++counts[w];
+                }
+            }
+            changed.notify_all();
+        };
+        handler.finished = [](util::Result<void>) {};
+        client::ListOptions options;
+        options.resourceVersion = std::to_string(0);
+        watches.push_back(rest.watch(ref("configmaps", "bench"), options, handler));
+        ++opened;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500)); // let every watch start
+    std::vector<double> latencies;
+    for (int round = 1; round <= rounds; ++round) {
+        nlohmann::json cm = {{"apiVersion", "v1"},
+                             {"kind", "ConfigMap"},
+                             {"metadata", {{"name", "cm-" + std::to_string(round)}}},
+                             {"data", {{"k", "v"}}}};
+        const auto sent = Clock::now();
+        if (!rest.create(ref("configmaps", "bench"), cm).ok())
+            fail("configmap create failed");
+        std::unique_lock lock(mutex);
+        if (!changed.wait_for(lock, std::chrono::seconds(10), [&] {
+                return std::all_of(counts.begin(), counts.end(), [&](int c) { return c >= round; });
+            }))
+            fail("not every watcher saw the event");
+        for (const auto &t : seen)
+            latencies.push_back(
+                std::max(0.0, std::chrono::duration<double, std::milli>(t - sent).count()));
+    }
+    for (auto &w : watches)
+        w.cancel();
+    std::sort(latencies.begin(), latencies.end());
+    report["watch_watchers"] = watcherCount;
+    report["watch_latency_p50_ms"] = latencies[latencies.size() / 2];
+    report["watch_latency_p99_ms"] = latencies[latencies.size() * 99 / 100];
+    report["rss_after_load_mb"] = processRssBytes(pid) / 1048576.0;
+
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    report["clean_exit"] = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    fs::remove_all(dataDir);
+    kd::bench::writeReport(report, jsonPath);
+    return 0;
+}
