@@ -2,6 +2,8 @@
 
 #include <localcluster/apiserver/resourcecatalog.h>
 
+#include <localcluster/apiserver/jsonpath.h>
+
 #include <nlohmann/json.hpp>
 
 namespace kd::lc::apiserver::registry {
@@ -9,17 +11,6 @@ namespace kd::lc::apiserver::registry {
 using nlohmann::json;
 
 namespace {
-
-// The value at `pointer`, or `fallback` when the path does not resolve (missing members,
-// members of the wrong type on the way).
-json valueAt(const json &object, const json::json_pointer &pointer, const json &fallback = json())
-{
-    try {
-        return object.at(pointer);
-    } catch (const json::exception &) {
-        return fallback;
-    }
-}
 
 // The member `key` of `parent` as an object, created when absent. Nullptr when `parent` is not an
 // object or the member has another type: defaulting never overwrites what the client sent.

@@ -2,6 +2,8 @@
 
 #include <localcluster/apiserver/resourcecatalog.h>
 
+#include <localcluster/apiserver/jsonpath.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -12,17 +14,6 @@ using core::util::Error;
 using nlohmann::json;
 
 namespace {
-
-// The value at `pointer`, or `fallback` when the path does not resolve (missing members,
-// members of the wrong type on the way).
-json valueAt(const json &object, const json::json_pointer &pointer, const json &fallback = json())
-{
-    try {
-        return object.at(pointer);
-    } catch (const json::exception &) {
-        return fallback;
-    }
-}
 
 using Causes = std::vector<Error::Cause>;
 

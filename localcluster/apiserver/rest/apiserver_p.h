@@ -138,6 +138,8 @@ core::util::Result<bool> parseDryRun(const server::Request &request);
 
 // The request body as a JSON object, decoded by its Content-Type (writehandlers.cpp).
 core::util::Result<nlohmann::json> decodeObjectBody(const Call &call);
+// The request's Content-Type without parameters, lowercased ("application/merge-patch+json").
+std::string mediaType(const Call &call);
 
 // What the call asks to do, for the authorizer.
 authz::Attributes authorizationAttributes(const Call &call);

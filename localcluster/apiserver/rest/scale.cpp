@@ -5,6 +5,8 @@
 #include "objectrules.h"
 #include "strategicmergepatch.h"
 
+#include <localcluster/apiserver/jsonpath.h>
+
 #include <algorithm>
 #include <charconv>
 #include <vector>
@@ -15,20 +17,7 @@ using core::util::Error;
 using core::util::Result;
 using nlohmann::json;
 
-namespace {
-
-// The value at `pointer`, or `fallback` when the path does not resolve (missing members,
-// members of the wrong type on the way).
-json valueAt(const json &object, const json::json_pointer &pointer, const json &fallback = json())
-{
-    try {
-        return object.at(pointer);
-    } catch (const json::exception &) {
-        return fallback;
-    }
-}
-
-} // namespace
+namespace {} // namespace
 
 namespace scale {
 
@@ -124,18 +113,6 @@ namespace {
 
 constexpr int kMaxScaleAttempts = 5;
 
-std::string contentType(const Call &call)
-{
-    std::string type(call.request.header("Content-Type").value_or(""));
-    if (const std::size_t semi = type.find(';'); semi != std::string::npos)
-        type.resize(semi);
-    while (!type.empty() && type.back() == ' ')
-        type.pop_back();
-    std::transform(type.begin(), type.end(), type.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return type;
-}
-
 json scaleDetails(const std::string &name)
 {
     return {{"name", name}, {"group", "autoscaling"}, {"kind", "Scale"}};
@@ -198,7 +175,7 @@ void ApiServer::Private::handleScale(Call &call)
 
     json body;
     if (verb == "update" || verb == "patch") {
-        const std::string type = contentType(call);
+        const std::string type = mediaType(call);
         const bool known = verb == "update" ? (type.empty() || type == "application/json")
                                             : (type == "application/json-patch+json"
                                                || type == "application/merge-patch+json"
@@ -232,7 +209,7 @@ void ApiServer::Private::handleScale(Call &call)
         if (verb == "update") {
             proposed = body;
         } else {
-            const std::string type = contentType(call);
+            const std::string type = mediaType(call);
             Result<json> patched = type == "application/json-patch+json"
                                        ? applyJsonPatch(view, body)
                                    : type == "application/strategic-merge-patch+json"

@@ -123,18 +123,6 @@ const std::set<std::string> &knownTopLevelFields()
     return fields;
 }
 
-std::string mediaType(const Call &call)
-{
-    std::string type(call.request.header("Content-Type").value_or(""));
-    if (const std::size_t semi = type.find(';'); semi != std::string::npos)
-        type.resize(semi);
-    while (!type.empty() && type.back() == ' ')
-        type.pop_back();
-    std::transform(type.begin(), type.end(), type.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return type;
-}
-
 Error unsupportedMediaType(const std::string &type, const std::string &accepted)
 {
     return Error(Error::Code::UnsupportedMediaType,
@@ -1070,6 +1058,18 @@ void ApiServer::Private::handleEviction(Call &call)
     if (!outcome)
         return respondError(call, outcome.error());
     respondJson(call, 201, successStatus(201).dump());
+}
+
+std::string mediaType(const Call &call)
+{
+    std::string type(call.request.header("Content-Type").value_or(""));
+    if (const std::size_t semi = type.find(';'); semi != std::string::npos)
+        type.resize(semi);
+    while (!type.empty() && type.back() == ' ')
+        type.pop_back();
+    std::transform(type.begin(), type.end(), type.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return type;
 }
 
 } // namespace kd::lc::apiserver
