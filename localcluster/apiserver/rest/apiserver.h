@@ -20,7 +20,7 @@ class ResourceCatalog;
 struct ApiServerOptions
 {
     // Threads that run request handling (storage writes block one of them until committed).
-    int workerThreads = 4;
+    int workerThreads = 32;
     // How often a watch with allowWatchBookmarks=true gets a BOOKMARK (upstream: about a minute).
     std::chrono::milliseconds bookmarkInterval{60000};
     // The port clients reach the server on: the `kubernetes` Service's targetPort in bootstrap().
