@@ -3,7 +3,9 @@
 #include <core/kubeconfig/credentials.h>
 #include <core/kubeconfig/process.h>
 #include <core/kubeconfig/support.h>
+#include <core/util/base64.h>
 #include <core/util/log.h>
+#include <core/util/time.h>
 
 #include <nlohmann/json.hpp>
 
@@ -62,7 +64,7 @@ std::string ExecAuth::execInfoJson() const
                 ca = *read;
         }
         if (!ca.empty())
-            cluster["certificate-authority-data"] = support::base64Encode(ca);
+            cluster["certificate-authority-data"] = util::base64::encode(ca);
         if (!m_cluster.proxyUrl.empty())
             cluster["proxy-url"] = m_cluster.proxyUrl;
         if (m_cluster.disableCompression)
@@ -192,7 +194,7 @@ Result<ExecAuth::Credential> ExecAuth::run() const
                          withStderr(what + "status has neither a token nor a client certificate"));
         const std::string expiry = status->value("expirationTimestamp", "");
         if (!expiry.empty()) {
-            auto parsed = support::parseRfc3339(expiry);
+            auto parsed = util::parseRfc3339(expiry);
             if (!parsed)
                 return Error(parsed.error()).prefix(what + "expirationTimestamp: ");
             credential.expiry = *parsed;

@@ -1,6 +1,7 @@
 #include <core/kubeconfig/kubeconfig.h>
 
 #include <core/kubeconfig/support.h>
+#include <core/util/base64.h>
 #include <core/util/log.h>
 
 #include <nlohmann/json.hpp>
@@ -954,7 +955,7 @@ Result<void> Kubeconfig::addCluster(const Cluster &entry)
     if (!entry.certificateAuthority.empty())
         body["certificate-authority"] = entry.certificateAuthority;
     if (!entry.certificateAuthorityData.empty())
-        body["certificate-authority-data"] = support::base64Encode(entry.certificateAuthorityData);
+        body["certificate-authority-data"] = util::base64::encode(entry.certificateAuthorityData);
     if (entry.insecureSkipTlsVerify)
         body["insecure-skip-tls-verify"] = boolNode(true);
     if (!entry.tlsServerName.empty())
@@ -979,10 +980,10 @@ Result<void> Kubeconfig::addUser(const User &entry)
     };
     set("client-certificate", entry.clientCertificate);
     if (!entry.clientCertificateData.empty())
-        body["client-certificate-data"] = support::base64Encode(entry.clientCertificateData);
+        body["client-certificate-data"] = util::base64::encode(entry.clientCertificateData);
     set("client-key", entry.clientKey);
     if (!entry.clientKeyData.empty())
-        body["client-key-data"] = support::base64Encode(entry.clientKeyData);
+        body["client-key-data"] = util::base64::encode(entry.clientKeyData);
     set("token", entry.token);
     set("tokenFile", entry.tokenFile);
     set("username", entry.username);

@@ -2,6 +2,7 @@
 
 #include <core/kubeconfig/kubeconfig.h>
 #include <core/kubeconfig/support.h>
+#include <core/util/base64.h>
 #include <core/util/log.h>
 
 #include <curl/curl.h>
@@ -103,7 +104,7 @@ std::optional<std::chrono::system_clock::time_point> jwtExpiry(const std::string
     const size_t second = first == std::string::npos ? first : token.find('.', first + 1);
     if (second == std::string::npos)
         return std::nullopt;
-    auto payload = support::base64UrlDecode(token.substr(first + 1, second - first - 1));
+    auto payload = util::base64::decodeUrl(token.substr(first + 1, second - first - 1));
     if (!payload)
         return std::nullopt;
     try {
@@ -195,7 +196,7 @@ Result<void> OidcAuth::refreshLocked()
     std::string body = "grant_type=refresh_token&refresh_token=" + formEncode(refreshToken);
     std::string basic;
     if (const std::string secret = get("client-secret"); !secret.empty())
-        basic = support::base64Encode(formEncode(clientId) + ":" + formEncode(secret));
+        basic = util::base64::encode(formEncode(clientId) + ":" + formEncode(secret));
     else
         body += "&client_id=" + formEncode(clientId);
     auto answer = httpRequest(tokenEndpoint, &body, basic, caPem, m_timeout);

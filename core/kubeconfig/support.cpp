@@ -1,9 +1,9 @@
 #include <core/kubeconfig/support.h>
 
-#include <array>
+#include <core/util/base64.h>
+
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <system_error>
 
@@ -16,153 +16,17 @@ namespace kd::core::kubeconfig::support {
 using util::Error;
 using util::Result;
 
-namespace {
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-Result<std::string> decodeWith(std::string_view text, bool url)
-{
-    std::array<int, 256> table{};
-    table.fill(-1);
-    for (int i = 0; i < 64; ++i)
-        table[static_cast<unsigned char>(kAlphabet[i])] = i;
-    if (url) {
-        table['+'] = -1;
-        table['/'] = -1;
-        table['-'] = 62;
-        table['_'] = 63;
-    }
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    unsigned buffer = 0;
-    int bits = 0;
-    size_t symbols = 0;
-    bool padding = false;
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-            continue;
-        if (c == '=') {
-            padding = true;
-            continue;
-        }
-        if (padding || table[u] < 0)
-            return Error(Error::Code::Decode, "invalid base64 data");
-        buffer = (buffer << 6) | static_cast<unsigned>(table[u]);
-        bits += 6;
-        ++symbols;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-        }
-    }
-    if (symbols % 4 == 1)
-        return Error(Error::Code::Decode, "invalid base64 data: truncated");
-    return out;
-}
-
-} // namespace
-
-std::string base64Encode(std::string_view bytes)
-{
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-        const unsigned v = (static_cast<unsigned char>(bytes[i]) << 16)
-                           | (static_cast<unsigned char>(bytes[i + 1]) << 8)
-                           | static_cast<unsigned char>(bytes[i + 2]);
-        out.push_back(kAlphabet[(v >> 18) & 63]);
-        out.push_back(kAlphabet[(v >> 12) & 63]);
-        out.push_back(kAlphabet[(v >> 6) & 63]);
-        out.push_back(kAlphabet[v & 63]);
-    }
-    if (i < bytes.size()) {
-        unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
-        if (i + 1 < bytes.size())
-            v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-        out.push_back(kAlphabet[(v >> 18) & 63]);
-        out.push_back(kAlphabet[(v >> 12) & 63]);
-        out.push_back(i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=');
-        out.push_back('=');
-    }
-    return out;
-}
-
 Result<std::string> base64Decode(std::string_view text)
 {
-    return decodeWith(text, false);
-}
-
-Result<std::string> base64UrlDecode(std::string_view text)
-{
-    return decodeWith(text, true);
-}
-
-Result<std::chrono::system_clock::time_point> parseRfc3339(std::string_view text)
-{
-    const auto bad = [&] {
-        return Error(Error::Code::Decode, "invalid RFC 3339 time \"" + std::string(text) + "\"");
-    };
-    // 2006-01-02T15:04:05[.frac](Z|±hh:mm)
-    if (text.size() < 20)
-        return bad();
-    const auto digits = [&](size_t pos, size_t n, int &value) {
-        value = 0;
-        for (size_t i = pos; i < pos + n; ++i) {
-            if (i >= text.size() || text[i] < '0' || text[i] > '9')
-                return false;
-            value = value * 10 + (text[i] - '0');
-        }
-        return true;
-    };
-    int year, month, day, hour, minute, second;
-    if (!digits(0, 4, year) || text[4] != '-' || !digits(5, 2, month) || text[7] != '-'
-        || !digits(8, 2, day) || (text[10] != 'T' && text[10] != 't') || !digits(11, 2, hour)
-        || text[13] != ':' || !digits(14, 2, minute) || text[16] != ':' || !digits(17, 2, second))
-        return bad();
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-        return bad();
-    size_t pos = 19;
-    long long nanos = 0;
-    if (pos < text.size() && text[pos] == '.') {
-        ++pos;
-        long long scale = 100000000;
-        const size_t start = pos;
-        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-            nanos += (text[pos] - '0') * scale;
-            scale /= 10;
-            ++pos;
-        }
-        if (pos == start)
-            return bad();
+    // Like Go's base64.StdEncoding, which decodes kubeconfig []byte fields: line breaks (pasted
+    // PEM blobs) are ignored, everything else is decoded strictly.
+    std::string compact;
+    compact.reserve(text.size());
+    for (char c : text) {
+        if (c != '\n' && c != '\r')
+            compact.push_back(c);
     }
-    int offsetSeconds = 0;
-    if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
-        ++pos;
-    } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-        int oh, om;
-        if (!digits(pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':'
-            || !digits(pos + 4, 2, om))
-            return bad();
-        offsetSeconds = (oh * 3600 + om * 60) * (text[pos] == '-' ? -1 : 1);
-        pos += 6;
-    } else {
-        return bad();
-    }
-    if (pos != text.size())
-        return bad();
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = minute;
-    tm.tm_sec = second;
-    const time_t seconds = timegm(&tm) - offsetSeconds;
-    return std::chrono::system_clock::from_time_t(seconds)
-           + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-               std::chrono::nanoseconds(nanos));
+    return util::base64::decode(compact);
 }
 
 std::string errnoText(int error)

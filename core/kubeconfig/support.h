@@ -2,23 +2,16 @@
 
 #include <core/util/result.h>
 
-#include <chrono>
 #include <string>
 #include <string_view>
 
-// Small helpers shared by the kubeconfig sources; not part of the module's public API. Kept here
-// rather than in core/util because the shared base64/time helpers are still being written.
+// Small helpers shared by the kubeconfig sources; not part of the module's public API.
 // Free functions; any thread.
 namespace kd::core::kubeconfig::support {
 
-std::string base64Encode(std::string_view bytes);
-// Standard alphabet; whitespace (line breaks in pasted PEM blobs) is ignored, padding optional.
+// Standard alphabet with padding as core/util/base64 decodes it, but ignoring line breaks, as
+// kubectl does for the *-data fields.
 util::Result<std::string> base64Decode(std::string_view text);
-// The JWT alphabet ('-', '_', no padding).
-util::Result<std::string> base64UrlDecode(std::string_view text);
-
-// RFC 3339 as Go's time.RFC3339 accepts it: "Z" or a ±hh:mm offset, optional fraction.
-util::Result<std::chrono::system_clock::time_point> parseRfc3339(std::string_view text);
 
 // strerror() without its thread-safety caveat.
 std::string errnoText(int error);

@@ -1,6 +1,7 @@
 #include <core/kubeconfig/tokenauth.h>
 
 #include <core/kubeconfig/support.h>
+#include <core/util/base64.h>
 #include <core/util/log.h>
 
 #include <cerrno>
@@ -105,7 +106,7 @@ Result<void> TokenFileAuth::handleUnauthorized(const std::string &rejected)
 }
 
 BasicAuth::BasicAuth(const std::string &username, const std::string &password)
-    : m_header("Basic " + support::base64Encode(username + ":" + password))
+    : m_header("Basic " + util::base64::encode(username + ":" + password))
 {}
 
 Result<std::string> BasicAuth::authorization()

@@ -93,7 +93,7 @@ private Q_SLOTS:
     {
         for (const char *version : {"1.27", "1.30", "1.33"}) {
             if (!QFile::exists(kubectlPath(version)))
-                QSKIP(qPrintable("kubectl." + QString(version) + " is not installed"));
+                QFAIL(qPrintable("kubectl." + QString(version) + " is not installed"));
         }
         QVERIFY(m_dir.isValid());
         const QString failure = m_cluster.start({});

@@ -57,7 +57,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         if (!QFile::exists(m_kubectl))
-            QSKIP("kubectl 1.33 is not installed");
+            QFAIL("kubectl 1.33 is not installed");
         QVERIFY(m_dataDir.isValid() && m_cacheDir.isValid());
         m_cluster.start(QStringLiteral(KD_CLUSTER_BINARY),
                         {"serve", "--data-dir", m_dataDir.path(), "--listen", "127.0.0.1:0",

@@ -531,7 +531,7 @@ private slots:
     {
         QFETCH(QString, kubectl);
         if (!QFile::exists(kubectl))
-            QSKIP("kubectl binary not installed");
+            QFAIL("kubectl binary not installed");
         QTemporaryDir dir;
         const QString kubeconfig = dir.path() + "/kubeconfig";
         QVERIFY(pki::kubeconfig::write(kubeconfig.toStdString(), *m_pki,
