@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <set>
 
 namespace kd::core::api {
@@ -714,10 +715,104 @@ void emitSequence(const nlohmann::json &array, int indent, bool firstInline, std
     }
 }
 
+// yaml-cpp 0.7 never returns when a flow entry indicator (',') starts a node at the root of a
+// document in block context ("," or "- a\n,"; found by fuzzing). Such input is invalid YAML in any
+// case, so it is refused here, before yaml-cpp sees it, with go-yaml's wording. The scan follows
+// quoted scalars, flow collections, comments and block scalars well enough not to mistake their
+// content for a node; anything it cannot tell apart is left to yaml-cpp.
+struct StrayComma
+{
+    int line = 0;
+    int column = 0;
+    bool onSeparator = false; // the comma follows "---" on the separator line itself
+};
+std::optional<StrayComma> findStrayFlowEntry(std::string_view text)
+{
+    int line = 0;
+    int flowDepth = 0;
+    char quote = 0;             // '\'' or '"' while inside a quoted scalar
+    int blockScalarIndent = -1; // indentation of the line that opened a block scalar
+    int rootIndent = -1;        // indentation of the document's first node; -1 before it
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos)
+            end = text.size();
+        std::string_view l = text.substr(pos, end - pos);
+        bool separatorLine = false;
+        if (!l.empty() && l.back() == '\r')
+            l.remove_suffix(1);
+        const std::size_t first = l.find_first_not_of(" \t");
+        const int indent = first == std::string_view::npos ? -1 : static_cast<int>(first);
+        std::size_t i = first == std::string_view::npos ? l.size() : first;
+        const auto next = [&] {
+            pos = end + 1;
+            ++line;
+        };
+        if (blockScalarIndent >= 0) {
+            if (indent < 0 || indent > blockScalarIndent) {
+                next();
+                continue;
+            }
+            blockScalarIndent = -1;
+        }
+        if (quote == 0 && flowDepth == 0 && l.starts_with("---")
+            && (l.size() == 3 || l[3] == ' ' || l[3] == '\t')) {
+            rootIndent = -1;
+            separatorLine = true;
+            i = l.find_first_not_of(" \t", 3);
+            if (i == std::string_view::npos)
+                i = l.size();
+        } else if (quote == 0 && flowDepth == 0 && l.starts_with("...")) {
+            rootIndent = -1;
+            next();
+            continue;
+        }
+        if (quote == 0 && flowDepth == 0 && i < l.size() && l[i] != '#' && l[i] != '%') {
+            if (l[i] == ',' && (rootIndent < 0 || static_cast<int>(i) <= rootIndent))
+                return StrayComma{line, static_cast<int>(i), separatorLine};
+            if (rootIndent < 0)
+                rootIndent = static_cast<int>(i);
+        }
+        char previous = ' ';
+        for (; i < l.size(); ++i) {
+            const char c = l[i];
+            if (quote != 0) {
+                if (c == '\\' && quote == '"')
+                    ++i;
+                else if (c == quote && quote == '\'' && i + 1 < l.size() && l[i + 1] == '\'')
+                    ++i;
+                else if (c == quote)
+                    quote = 0;
+            } else if (c == '#' && (previous == ' ' || previous == '\t')) {
+                break;
+            } else if ((c == '"' || c == '\'')
+                       && (previous == ' ' || previous == '\t' || previous == '[' || previous == '{'
+                           || previous == ',' || previous == ':')) {
+                quote = c;
+            } else if (c == '[' || c == '{') {
+                ++flowDepth;
+            } else if ((c == ']' || c == '}') && flowDepth > 0) {
+                --flowDepth;
+            } else if ((c == '|' || c == '>') && flowDepth == 0
+                       && (previous == ' ' || previous == '\t')) {
+                const std::size_t rest = l.find_first_not_of("+-0123456789", i + 1);
+                if (rest == std::string_view::npos || l[rest] == ' ' || l[rest] == '\t')
+                    blockScalarIndent = std::max(indent, 0);
+            }
+            previous = c;
+        }
+        next();
+    }
+    return std::nullopt;
+}
 } // namespace
 
 Result<std::vector<nlohmann::json>> parseYamlDocuments(std::string_view text)
 {
+    if (const auto stray = findStrayFlowEntry(text))
+        return yamlError(documentAt(text, stray->line + (stray->onSeparator ? 1 : 0)), stray->line,
+                         stray->column, "did not find expected node content");
     const std::string input(text);
     std::vector<YAML::Node> nodes;
     try {

@@ -1,9 +1,11 @@
 #include "reflector.h"
 
+#include <core/api/compactjsonbuilder_p.h>
 #include <core/client/jsonstreamsplitter.h>
 #include <core/util/log.h>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -45,13 +47,23 @@ void setAccept(HttpRequest &request, const char *accept)
     request.headers.emplace_back("Accept", accept);
 }
 
-std::string stringAt(const nlohmann::json &object, const char *section, const char *name)
+using simdjson::dom::element;
+
+// object[section][name] as a string; empty when any step is missing or of another type.
+std::string stringAt(element object, const char *section, const char *name)
 {
-    const auto s = object.find(section);
-    if (s == object.end() || !s->is_object())
+    std::string_view value;
+    if (object[section][name].get_string().get(value) != simdjson::SUCCESS)
         return {};
-    const auto v = s->find(name);
-    return v != s->end() && v->is_string() ? v->get<std::string>() : std::string();
+    return std::string(value);
+}
+
+// A row without cells still gets the member, as an empty array.
+element emptyArray()
+{
+    static simdjson::dom::parser parser;
+    static const element empty = parser.parse(simdjson::padded_string(std::string_view("[]")));
+    return empty;
 }
 
 // Errors worth re-watching from the same resourceVersion after a pause; anything else relists.
@@ -112,9 +124,14 @@ public:
     Result<void> listAll(std::string rv);
     Result<std::string> listPages(const std::string &rv, std::vector<ObjectPtr> &objects);
     WatchEnd watch(bool watchList, Error &error);
-    void decodeItems(nlohmann::json &body, std::vector<ObjectPtr> &out);
-    ObjectPtr compact(nlohmann::json &&object) const;
-    ObjectPtr compactRow(nlohmann::json &&row) const;
+    // Turns a list (or Table) answer's items into cached objects; false when an item could not
+    // be stored (a string beyond CompactJson's limits).
+    bool decodeItems(element body, std::vector<ObjectPtr> &out);
+    ObjectPtr compact(element object) const;
+    ObjectPtr compactRow(element row) const;
+    // Parses one answer or event with the reflector's reused parser; the element is valid
+    // until the next call.
+    simdjson::error_code parse(std::string_view text, element &out);
     std::chrono::seconds watchTimeout();
 
     client::RestClient &client;
@@ -123,6 +140,9 @@ public:
     Backoff backoff;
     std::mt19937 random;
     ObjectPtr columns;
+    // Reflector thread only: one parser for every answer, so its buffers are allocated once.
+    simdjson::dom::parser parser;
+    std::string padded;
     // Reflector thread only: the running watch-list delivered its initial-events-end bookmark.
     bool watchListSynced = false;
 
@@ -202,67 +222,81 @@ std::optional<Result<HttpResponse>> Reflector::Private::send(HttpRequest request
     return std::move(*result);
 }
 
-ObjectPtr Reflector::Private::compact(nlohmann::json &&object) const
+simdjson::error_code Reflector::Private::parse(std::string_view text, element &out)
+{
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end; one reused buffer provides them
+    // for a 2 KB watch event and for a 30 MB list alike.
+    padded.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+    padded.assign(text);
+    return parser.parse(padded.data(), padded.size(), false).get(out);
+}
+
+ObjectPtr Reflector::Private::compact(element object) const
 {
     if (options.flavour == Flavour::Full || !object.is_object())
-        return std::make_shared<const nlohmann::json>(std::move(object));
+        return api::detail::compact(object);
     // Only metadata is kept: apiVersion/kind would say "PartialObjectMetadata" on every item, and
     // servers that ignore the PartialObjectMetadata Accept send whole objects, which are cut down
     // alike so that the flavour's memory promise holds.
-    nlohmann::json out = nlohmann::json::object();
-    auto metadata = object.find("metadata");
-    if (metadata != object.end())
-        out["metadata"] = std::move(*metadata);
-    if (!options.keepManagedFields && out["metadata"].is_object())
-        out["metadata"].erase("managedFields");
-    return std::make_shared<const nlohmann::json>(std::move(out));
+    element metadata;
+    if (object["metadata"].get(metadata) != simdjson::SUCCESS)
+        return api::detail::compactObject({});
+    return api::detail::compactObject(
+        {{"metadata", metadata, options.keepManagedFields ? "" : "managedFields"}});
 }
 
-ObjectPtr Reflector::Private::compactRow(nlohmann::json &&row) const
+ObjectPtr Reflector::Private::compactRow(element row) const
 {
-    if (!row.is_object())
+    element metadata;
+    if (!row.is_object() || !row["object"].is_object()
+        || row["object"]["metadata"].get(metadata) != simdjson::SUCCESS)
         return nullptr;
-    auto object = row.find("object");
-    if (object == row.end() || !object->is_object() || !object->contains("metadata"))
-        return nullptr;
-    nlohmann::json out = nlohmann::json::object();
-    out["metadata"] = std::move((*object)["metadata"]);
-    if (!options.keepManagedFields && out["metadata"].is_object())
-        out["metadata"].erase("managedFields");
-    auto cells = row.find("cells");
-    out["cells"]
-        = cells != row.end() && cells->is_array() ? std::move(*cells) : nlohmann::json::array();
-    auto conditions = row.find("conditions");
-    if (conditions != row.end() && conditions->is_array())
-        out["conditions"] = std::move(*conditions);
-    return std::make_shared<const nlohmann::json>(std::move(out));
+    const std::string_view omit = options.keepManagedFields ? "" : "managedFields";
+    element cells;
+    if (row["cells"].get(cells) != simdjson::SUCCESS || !cells.is_array())
+        cells = emptyArray();
+    element conditions;
+    if (row["conditions"].get(conditions) == simdjson::SUCCESS && conditions.is_array())
+        return api::detail::compactObject(
+            {{"metadata", metadata, omit}, {"cells", cells}, {"conditions", conditions}});
+    return api::detail::compactObject({{"metadata", metadata, omit}, {"cells", cells}});
 }
 
-void Reflector::Private::decodeItems(nlohmann::json &body, std::vector<ObjectPtr> &out)
+bool Reflector::Private::decodeItems(element body, std::vector<ObjectPtr> &out)
 {
     if (options.flavour == Flavour::Table) {
-        auto definitions = body.find("columnDefinitions");
-        if (definitions != body.end() && definitions->is_array() && !definitions->empty()
-            && (!columns || *columns != *definitions)) {
-            columns = std::make_shared<const nlohmann::json>(std::move(*definitions));
-            if (sink.columnsChanged)
-                sink.columnsChanged(columns);
+        element definitions;
+        if (body["columnDefinitions"].get(definitions) == simdjson::SUCCESS
+            && definitions.is_array() && definitions.get_array().value_unsafe().size() > 0) {
+            ObjectPtr fresh = api::detail::compact(definitions);
+            if (!fresh)
+                return false;
+            if (!columns || !(*columns == *fresh)) {
+                columns = std::move(fresh);
+                if (sink.columnsChanged)
+                    sink.columnsChanged(columns);
+            }
         }
-        auto rows = body.find("rows");
-        if (rows == body.end() || !rows->is_array())
-            return;
-        for (auto &row : *rows) {
-            if (ObjectPtr item = compactRow(std::move(row)))
+        simdjson::dom::array rows;
+        if (body["rows"].get_array().get(rows) != simdjson::SUCCESS)
+            return true;
+        for (element row : rows) {
+            if (ObjectPtr item = compactRow(row))
                 out.push_back(std::move(item));
         }
-        return;
+        return true;
     }
-    auto items = body.find("items");
-    if (items == body.end() || !items->is_array())
-        return;
-    out.reserve(out.size() + items->size());
-    for (auto &item : *items)
-        out.push_back(compact(std::move(item)));
+    simdjson::dom::array items;
+    if (body["items"].get_array().get(items) != simdjson::SUCCESS)
+        return true;
+    out.reserve(out.size() + items.size());
+    for (element item : items) {
+        ObjectPtr object = compact(item);
+        if (!object)
+            return false;
+        out.push_back(std::move(object));
+    }
+    return true;
 }
 
 // Fetches every page of one list; the list's resourceVersion, or the first failure.
@@ -285,15 +319,19 @@ Result<std::string> Reflector::Private::listPages(const std::string &rv,
         HttpResponse &http = response->value();
         if (!http.ok())
             return client::RestClient::decode(http).error();
-        nlohmann::json body = nlohmann::json::parse(http.body, nullptr, false);
-        http.body.clear();
-        if (body.is_discarded() || !body.is_object())
+        element body;
+        const auto parsed = parse(http.body, body);
+        http.body = std::string();
+        if (parsed != simdjson::SUCCESS || !body.is_object())
             return Error(Error::Code::Decode, "the list answer is not a JSON object");
-        if (options.flavour == Flavour::Table && body.value("kind", "") != "Table")
+        std::string_view kind;
+        if (options.flavour == Flavour::Table
+            && (body["kind"].get_string().get(kind) != simdjson::SUCCESS || kind != "Table"))
             return Error(Error::Code::NotAcceptable, "the server did not answer with a Table");
         listRv = stringAt(body, "metadata", "resourceVersion");
         const std::string next = stringAt(body, "metadata", "continue");
-        decodeItems(body, objects);
+        if (!decodeItems(body, objects))
+            return Error(Error::Code::Decode, "a list item exceeds the cache's size limits");
         if (next.empty())
             break;
         // Later pages come from the snapshot the token names: no resourceVersion with continue.
@@ -316,6 +354,9 @@ Result<void> Reflector::Private::listAll(std::string rv)
     if (!listed.ok())
         return listed.error();
     setResourceVersion(listed.value());
+    // A big list grew the parser to its size; watch events need a fraction of that.
+    parser = simdjson::dom::parser();
+    padded = std::string();
     sink.replace(std::move(objects), listed.value());
     return {};
 }
@@ -437,16 +478,17 @@ WatchEnd Reflector::Private::watch(bool watchList, Error &error)
             return WatchEnd::Ended;
         }
 
-        std::vector<WatchEvent> changes;
+        std::vector<ObjectEvent> changes;
         std::string lastRv;
         for (const std::string &text : texts) {
-            nlohmann::json event = nlohmann::json::parse(text, nullptr, false);
+            element event;
             WatchEvent out;
-            auto type = event.is_object() ? event.find("type") : event.end();
-            auto object = event.is_object() ? event.find("object") : event.end();
-            if (type == event.end() || !type->is_string()
-                || !WatchEvent::parseType(type->get_ref<const std::string &>(), out.type)
-                || object == event.end() || !object->is_object()) {
+            std::string_view type;
+            element object;
+            if (parse(text, event) != simdjson::SUCCESS || !event.is_object()
+                || event["type"].get_string().get(type) != simdjson::SUCCESS
+                || !WatchEvent::parseType(type, out.type)
+                || event["object"].get(object) != simdjson::SUCCESS || !object.is_object()) {
                 std::lock_guard lock(mutex);
                 inFlight.cancel();
                 inFlight = {};
@@ -458,7 +500,9 @@ WatchEnd Reflector::Private::watch(bool watchList, Error &error)
             }
             ++received;
             if (out.type == WatchEvent::Type::Error) {
-                out.object = std::make_shared<const nlohmann::json>(std::move(*object));
+                // Rare: the Status decoder works on nlohmann.
+                out.object = std::make_shared<const nlohmann::json>(
+                    nlohmann::json::parse(simdjson::to_string(object), nullptr, false));
                 error = out.error();
                 {
                     std::lock_guard lock(mutex);
@@ -473,15 +517,15 @@ WatchEnd Reflector::Private::watch(bool watchList, Error &error)
                     return WatchEnd::Expired;
                 return isRetriable(error) ? WatchEnd::Retry : WatchEnd::Relist;
             }
-            std::string rv = stringAt(*object, "metadata", "resourceVersion");
+            std::string rv = stringAt(object, "metadata", "resourceVersion");
             if (out.type == WatchEvent::Type::Bookmark) {
                 if (!rv.empty())
                     lastRv = rv;
-                const auto metadata = object->find("metadata");
+                std::string_view marker;
                 const bool end
-                    = metadata != object->end() && metadata->is_object()
-                      && metadata->contains("annotations") && (*metadata)["annotations"].is_object()
-                      && (*metadata)["annotations"].value(kInitialEventsEnd, "") == "true";
+                    = object["metadata"]["annotations"][kInitialEventsEnd].get_string().get(marker)
+                          == simdjson::SUCCESS
+                      && marker == "true";
                 if (!initialDone && end) {
                     initialDone = true;
                     std::vector<ObjectPtr> objects;
@@ -496,23 +540,31 @@ WatchEnd Reflector::Private::watch(bool watchList, Error &error)
                 continue;
             }
             std::vector<ObjectPtr> items;
+            bool decoded = true;
             if (options.flavour == Flavour::Table) {
-                nlohmann::json table = std::move(*object);
-                if (rv.empty()) {
-                    const auto rows = table.find("rows");
-                    if (rows != table.end() && rows->is_array() && !rows->empty()
-                        && (*rows)[0].contains("object") && (*rows)[0]["object"].is_object())
-                        rv = stringAt((*rows)[0]["object"], "metadata", "resourceVersion");
-                }
-                decodeItems(table, items);
+                element first;
+                if (rv.empty() && object["rows"].at(0)["object"].get(first) == simdjson::SUCCESS)
+                    rv = stringAt(first, "metadata", "resourceVersion");
+                decoded = decodeItems(object, items);
+            } else if (ObjectPtr item = compact(object)) {
+                items.push_back(std::move(item));
             } else {
-                items.push_back(compact(std::move(*object)));
+                decoded = false;
+            }
+            if (!decoded) {
+                std::lock_guard lock(mutex);
+                inFlight.cancel();
+                inFlight = {};
+                error = Error(Error::Code::Decode, "a watch event exceeds the cache's size limits");
+                if (!changes.empty())
+                    break;
+                return WatchEnd::Relist;
             }
             if (!rv.empty())
                 lastRv = rv;
             for (auto &item : items) {
                 if (!initialDone) {
-                    if (auto key = keyOf(*item)) {
+                    if (auto key = keyOf(item->root())) {
                         if (out.type == WatchEvent::Type::Deleted)
                             initial.erase(*key);
                         else
@@ -520,7 +572,7 @@ WatchEnd Reflector::Private::watch(bool watchList, Error &error)
                     }
                     continue;
                 }
-                changes.push_back(WatchEvent{out.type, std::move(item)});
+                changes.push_back(ObjectEvent{out.type, std::move(item)});
             }
         }
         if (!changes.empty())

@@ -48,8 +48,18 @@ struct ReflectorOptions
     std::chrono::seconds minWatchTimeout{300};
     std::chrono::seconds maxWatchTimeout{600};
     Backoff::Options backoff;
-    // Metadata and Table flavours only; Full objects are kept as sent.
+    // Metadata and Table flavours drop metadata.managedFields before caching (client-go's
+    // SetTransform idea; the IDE never shows them from the cache) unless this is set. Full
+    // objects are kept as sent.
     bool keepManagedFields = false;
+};
+
+// One watch change as the reflector hands it over: Added, Modified or Deleted, with the object
+// in the informer's flavour.
+struct ObjectEvent
+{
+    client::WatchEvent::Type type = client::WatchEvent::Type::Added;
+    ObjectPtr object;
 };
 
 // Where a reflector's results go; called on the reflector's thread, in order.
@@ -58,7 +68,7 @@ struct ReflectorSink
     // The complete content at `resourceVersion` (after a LIST or a watch-list's initial events).
     std::function<void(std::vector<ObjectPtr> objects, const std::string &resourceVersion)> replace;
     // Watch changes (Added, Modified, Deleted only; bookmarks are consumed), in server order.
-    std::function<void(std::vector<client::WatchEvent> changes)> apply;
+    std::function<void(std::vector<ObjectEvent> changes)> apply;
     // Table flavour: the column definitions (a JSON array) whenever an answer carries new ones.
     std::function<void(ObjectPtr columnDefinitions)> columnsChanged;
 };

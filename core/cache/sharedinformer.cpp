@@ -1,7 +1,5 @@
 #include "sharedinformer.h"
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -90,7 +88,7 @@ public:
         synced.store(true);
     }
 
-    void apply(std::vector<client::WatchEvent> changes)
+    void apply(std::vector<ObjectEvent> changes)
     {
         std::lock_guard lock(dispatchMutex);
         std::vector<Delta> deltas;
@@ -167,7 +165,7 @@ SharedInformer::SharedInformer(client::RestClient &client, ReflectorOptions opti
     sink.replace = [p](std::vector<ObjectPtr> objects, const std::string &) {
         p->replace(std::move(objects));
     };
-    sink.apply = [p](std::vector<client::WatchEvent> changes) { p->apply(std::move(changes)); };
+    sink.apply = [p](std::vector<ObjectEvent> changes) { p->apply(std::move(changes)); };
     sink.columnsChanged = [p](ObjectPtr definitions) { p->columnsChanged(std::move(definitions)); };
     d->reflector = std::make_unique<Reflector>(client, std::move(options), std::move(sink));
 }

@@ -1,81 +1,65 @@
 #include "store.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 
 namespace kd::core::cache {
 
 namespace {
 
-const nlohmann::json *member(const nlohmann::json &object, const char *name)
+std::string_view resourceVersionOf(const api::JsonView &object)
 {
-    if (!object.is_object())
-        return nullptr;
-    const auto it = object.find(name);
-    return it == object.end() ? nullptr : &*it;
-}
-
-std::string stringMember(const nlohmann::json *object, const char *name)
-{
-    if (!object)
-        return {};
-    const nlohmann::json *value = member(*object, name);
-    return value && value->is_string() ? value->get<std::string>() : std::string();
-}
-
-std::string resourceVersionOf(const nlohmann::json &object)
-{
-    return stringMember(member(object, "metadata"), "resourceVersion");
+    return object["metadata"]["resourceVersion"].string();
 }
 
 } // namespace
 
 namespace indexes {
 
-std::vector<std::string> byNamespace(const nlohmann::json &object)
+std::vector<std::string> byNamespace(const api::JsonView &object)
 {
-    std::string ns = stringMember(member(object, "metadata"), "namespace");
+    const std::string_view ns = object["metadata"]["namespace"].string();
     if (ns.empty())
         return {};
-    return {std::move(ns)};
+    return {std::string(ns)};
 }
 
-std::vector<std::string> byOwnerUid(const nlohmann::json &object)
+std::vector<std::string> byOwnerUid(const api::JsonView &object)
 {
     std::vector<std::string> out;
-    const nlohmann::json *metadata = member(object, "metadata");
-    const nlohmann::json *owners = metadata ? member(*metadata, "ownerReferences") : nullptr;
-    if (!owners || !owners->is_array())
-        return out;
-    for (const auto &owner : *owners) {
-        std::string uid = stringMember(&owner, "uid");
+    const api::JsonView owners = object["metadata"]["ownerReferences"];
+    for (std::size_t i = 0; i < owners.size(); ++i) {
+        const std::string_view uid = owners[i]["uid"].string();
         if (!uid.empty())
-            out.push_back(std::move(uid));
+            out.emplace_back(uid);
     }
     return out;
 }
 
-std::vector<std::string> byLabel(const nlohmann::json &object)
+std::vector<std::string> byLabel(const api::JsonView &object)
 {
     std::vector<std::string> out;
-    const nlohmann::json *metadata = member(object, "metadata");
-    const nlohmann::json *labels = metadata ? member(*metadata, "labels") : nullptr;
-    if (!labels || !labels->is_object())
+    const api::JsonView labels = object["metadata"]["labels"];
+    if (!labels.isObject())
         return out;
-    for (const auto &[key, value] : labels->items()) {
-        if (value.is_string())
-            out.push_back(key + '=' + value.get<std::string>());
+    out.reserve(labels.size());
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const api::JsonView value = labels.valueAt(i);
+        if (!value.isString())
+            continue;
+        std::string entry(labels.keyAt(i));
+        entry += '=';
+        entry += value.string();
+        out.push_back(std::move(entry));
     }
     return out;
 }
 
-std::vector<std::string> byNodeName(const nlohmann::json &object)
+std::vector<std::string> byNodeName(const api::JsonView &object)
 {
-    std::string node = stringMember(member(object, "spec"), "nodeName");
+    const std::string_view node = object["spec"]["nodeName"].string();
     if (node.empty())
         return {};
-    return {std::move(node)};
+    return {std::string(node)};
 }
 
 Indexers standard()
@@ -86,13 +70,13 @@ Indexers standard()
 
 } // namespace indexes
 
-std::optional<api::ObjectKey> keyOf(const nlohmann::json &object)
+std::optional<api::ObjectKey> keyOf(const api::JsonView &object)
 {
-    const nlohmann::json *metadata = member(object, "metadata");
-    std::string name = stringMember(metadata, "name");
+    const api::JsonView metadata = object["metadata"];
+    const std::string_view name = metadata["name"].string();
     if (name.empty())
         return std::nullopt;
-    return api::ObjectKey{stringMember(metadata, "namespace"), std::move(name)};
+    return api::ObjectKey{std::string(metadata["namespace"].string()), std::string(name)};
 }
 
 Store::Store(Indexers indexers)
@@ -101,13 +85,13 @@ Store::Store(Indexers indexers)
         m_indexes[name].func = std::move(func);
 }
 
-std::vector<std::string> Store::valuesOf(const Index &index, const nlohmann::json *object)
+std::vector<std::string> Store::valuesOf(const Index &index, const api::CompactJson *object)
 {
     if (!object)
         return {};
     // An indexer is user code working on server data: a throw must not corrupt the store.
     try {
-        std::vector<std::string> values = index.func(*object);
+        std::vector<std::string> values = index.func(object->root());
         std::sort(values.begin(), values.end());
         values.erase(std::unique(values.begin(), values.end()), values.end());
         return values;
@@ -116,8 +100,8 @@ std::vector<std::string> Store::valuesOf(const Index &index, const nlohmann::jso
     }
 }
 
-void Store::indexLocked(const api::ObjectKey &key, const nlohmann::json *oldObject,
-                        const nlohmann::json *newObject)
+void Store::indexLocked(const api::ObjectKey &key, const api::CompactJson *oldObject,
+                        const api::CompactJson *newObject)
 {
     for (auto &[name, index] : m_indexes) {
         const std::vector<std::string> oldValues = valuesOf(index, oldObject);
@@ -154,7 +138,7 @@ std::optional<Delta> Store::upsert(ObjectPtr object)
 {
     if (!object)
         return std::nullopt;
-    auto key = keyOf(*object);
+    auto key = keyOf(object->root());
     if (!key)
         return std::nullopt;
     std::unique_lock lock(m_mutex);
@@ -173,7 +157,7 @@ std::optional<Delta> Store::remove(const ObjectPtr &lastKnown)
 {
     if (!lastKnown)
         return std::nullopt;
-    auto key = keyOf(*lastKnown);
+    auto key = keyOf(lastKnown->root());
     if (!key)
         return std::nullopt;
     std::unique_lock lock(m_mutex);
@@ -192,7 +176,7 @@ std::vector<Delta> Store::replace(std::vector<ObjectPtr> objects)
     for (auto &object : objects) {
         if (!object)
             continue;
-        if (auto key = keyOf(*object))
+        if (auto key = keyOf(object->root()))
             fresh[std::move(*key)] = std::move(object);
     }
     std::vector<Delta> deltas;
@@ -208,8 +192,8 @@ std::vector<Delta> Store::replace(std::vector<ObjectPtr> objects)
             deltas.push_back({Delta::Type::Added, newIt->second, nullptr});
             ++newIt;
         } else {
-            if (resourceVersionOf(*oldIt->second) != resourceVersionOf(*newIt->second)
-                || resourceVersionOf(*newIt->second).empty())
+            if (resourceVersionOf(oldIt->second->root()) != resourceVersionOf(newIt->second->root())
+                || resourceVersionOf(newIt->second->root()).empty())
                 deltas.push_back({Delta::Type::Updated, newIt->second, oldIt->second});
             ++oldIt;
             ++newIt;

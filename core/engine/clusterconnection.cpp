@@ -164,6 +164,8 @@ public:
     std::unique_ptr<client::RestClient> client;
     std::unique_ptr<client::Discovery> discovery;
     std::shared_ptr<client::DiscoveryCache> cache;
+    RelationGraph relations;
+    std::unique_ptr<MetricsPoller> metrics;
 
     mutable std::mutex mutex;
     ConnectionStatus status;
@@ -269,12 +271,15 @@ ClusterConnection::ClusterConnection(std::string contextName, std::string defaul
             options.discoveryTtl);
     d->client = std::make_unique<client::RestClient>(std::move(config), d->executor);
     d->discovery = std::make_unique<client::Discovery>(*d->client, d->executor, d->cache);
+    // Default interval and history; it polls only once the UI starts it.
+    d->metrics = std::make_unique<MetricsPoller>(*d->client, MetricsPoller::Options());
 }
 
 ClusterConnection::~ClusterConnection()
 {
     // Discovery borrows the client; the client's destructor stops the I/O thread, after which
-    // no callback that holds `d` can run.
+    // no callback that holds `d` can run. The poller borrows the client too.
+    d->metrics.reset();
     d->discovery.reset();
     d->client.reset();
 }
@@ -329,6 +334,41 @@ client::RestClient &ClusterConnection::client()
 client::Discovery &ClusterConnection::discovery()
 {
     return *d->discovery;
+}
+
+RelationGraph &ClusterConnection::relations()
+{
+    return d->relations;
+}
+
+MetricsPoller &ClusterConnection::metrics()
+{
+    return *d->metrics;
+}
+
+cache::SharedInformer::HandlerId ClusterConnection::trackRelations(cache::SharedInformer &informer,
+                                                                   std::string group,
+                                                                   std::string kind)
+{
+    // The graph reads nlohmann trees; the cache holds CompactJson. Objects that do not fit the
+    // graph (no name, wrong field types) are skipped: the informer holds them regardless.
+    auto upsert = [d = d.get(), group, kind](const cache::ObjectPtr &object) {
+        auto result = d->relations.upsert(group, kind,
+                                          std::make_shared<const nlohmann::json>(object->toJson()));
+        if (!result.ok())
+            lcConnection.debug(
+                [&] { return "relation graph skipped an object: " + result.error().message(); });
+    };
+    cache::EventHandler handler;
+    handler.onAdd = upsert;
+    handler.onUpdate
+        = [upsert](const cache::ObjectPtr &, const cache::ObjectPtr &object) { upsert(object); };
+    handler.onDelete = [d = d.get(), group, kind](const cache::ObjectPtr &object) {
+        const api::JsonView metadata = (*object)["metadata"];
+        d->relations.remove(
+            NodeId{group, kind, metadata["namespace"].toString(), metadata["name"].toString()});
+    };
+    return informer.addEventHandler(std::move(handler), std::weak_ptr<const void>(d));
 }
 
 ConnectionStatus ClusterConnection::status() const

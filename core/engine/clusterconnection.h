@@ -1,7 +1,10 @@
 #pragma once
 
+#include <core/cache/sharedinformer.h>
 #include <core/client/discovery.h>
 #include <core/client/restclient.h>
+#include <core/engine/metrics.h>
+#include <core/engine/relations.h>
 #include <core/kubeconfig/credentials.h>
 #include <core/transport/connectionconfig.h>
 #include <core/util/result.h>
@@ -83,6 +86,15 @@ public:
 
     client::RestClient &client();
     client::Discovery &discovery();
+    // The ownership and usage graph of what the tracked informers hold.
+    RelationGraph &relations();
+    // metrics.k8s.io usage of nodes and pods; whoever shows usage starts it.
+    MetricsPoller &metrics();
+    // Feeds every change of the informer (objects of `group`/`kind`; lists carry no kind) into
+    // relations(), the objects it already holds included. The informer must outlive the
+    // connection or remove the handler first; deliveries stop when the connection is destroyed.
+    cache::SharedInformer::HandlerId trackRelations(cache::SharedInformer &informer,
+                                                    std::string group, std::string kind);
 
     ConnectionStatus status() const;
     // Called through the executor whenever the state changes (not for repeated equal results).

@@ -54,6 +54,10 @@ private slots:
         QTest::newRow("plain scalars") << "a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf:\ng: hello\n"
                                        << "{'a':1,'b':1.5,'c':true,'d':null,'e':null,'f':null,"
                                           "'g':'hello'}";
+        // Commas starting a line inside block scalars, flow collections and continued plain
+        // scalars are content, not the stray flow entries refused before yaml-cpp sees them.
+        QTest::newRow("commas as content") << "a: |\n  ,x\nb: [1\n  ,2]\nc: d\n  ,e\n"
+                                           << "{'a':',x\\n','b':[1,2],'c':'d ,e'}";
         // go-yaml v2 resolves YAML 1.1 booleans in plain scalars: the "Norway problem".
         QTest::newRow("yaml 1.1 booleans")
             << "a: yes\nb: no\nc: on\nd: off\ne: y\nf: N\ng: Yes\nh: OFF\ni: True\n"
@@ -206,6 +210,19 @@ private slots:
         QTest::newRow("self-referencing anchor") << "a: &a\n  b: *a\n"
                                                  << "document 1, line 1, column 4"
                                                  << "anchor refers to itself";
+        // yaml-cpp 0.7 loops forever on these (found by tests/fuzz); they must fail instead.
+        QTest::newRow("comma starts document") << ","
+                                               << "document 1, line 1, column 1"
+                                               << "did not find expected node content";
+        QTest::newRow("comma after separator") << "a: 1\n--- ,x\n"
+                                               << "document 2, line 2, column 5"
+                                               << "did not find expected node content";
+        QTest::newRow("comma after root sequence") << "  - a\n  ,\n"
+                                                   << "document 1, line 2, column 3"
+                                                   << "did not find expected node content";
+        QTest::newRow("comma after comment") << "# c\n\t,1\n"
+                                             << "document 1, line 2, column 2"
+                                             << "did not find expected node content";
     }
 
     void errors()

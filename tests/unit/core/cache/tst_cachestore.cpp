@@ -3,6 +3,8 @@
 #include <core/cache/store.h>
 
 #include <nlohmann/json.hpp>
+
+#include <stdexcept>
 #endif
 
 #include <QTest>
@@ -28,14 +30,14 @@ ObjectPtr pod(const std::string &ns, const std::string &name, const std::string 
         object["metadata"]["ownerReferences"].push_back({{"uid", uid}, {"kind", "ReplicaSet"}});
     if (!node.empty())
         object["spec"]["nodeName"] = node;
-    return std::make_shared<const nlohmann::json>(std::move(object));
+    return kd::core::api::CompactJson::fromJson(std::move(object));
 }
 
 std::vector<std::string> names(const std::vector<ObjectPtr> &objects)
 {
     std::vector<std::string> out;
     for (const auto &object : objects)
-        out.push_back((*object)["metadata"]["name"].get<std::string>());
+        out.push_back((*object)["metadata"]["name"].toString());
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -99,14 +101,13 @@ private Q_SLOTS:
         const auto updated
             = store.upsert(pod("prod", "a", "3", "node2", {{"tier", "web"}}, {"rs-2"}));
         QCOMPARE(updated->type, Delta::Type::Updated);
-        QCOMPARE((*updated->oldObject)["metadata"]["resourceVersion"].get<std::string>(),
-                 std::string("1"));
+        QCOMPARE((*updated->oldObject)["metadata"]["resourceVersion"].toString(), std::string("1"));
         QCOMPARE(names(store.byIndex(i, v)), afterUpdate);
 
         const auto removed = store.remove(pod("prod", "b", "4", "", {}, {}));
         QCOMPARE(removed->type, Delta::Type::Deleted);
         // The delta carries what the store held, indexed fields included.
-        QCOMPARE((*removed->object)["spec"]["nodeName"].get<std::string>(), std::string("node1"));
+        QCOMPARE((*removed->object)["spec"]["nodeName"].toString(), std::string("node1"));
         QCOMPARE(names(store.byIndex(i, v)), afterDelete);
         QCOMPARE(store.indexKeys(i, v).size(), afterDelete.size());
     }
@@ -132,7 +133,7 @@ private Q_SLOTS:
                                            pod("ns", "new", "7", "", {}, {})});
         std::map<std::string, Delta::Type> byName;
         for (const auto &delta : deltas)
-            byName[(*delta.object)["metadata"]["name"].get<std::string>()] = delta.type;
+            byName[(*delta.object)["metadata"]["name"].toString()] = delta.type;
         QCOMPARE(byName.size(), size_t(3)); // "keep" did not change
         QCOMPARE(byName["change"], Delta::Type::Updated);
         QCOMPARE(byName["gone"], Delta::Type::Deleted);
@@ -145,17 +146,17 @@ private Q_SLOTS:
     void objectsWithoutNameAreIgnored()
     {
         Store store;
-        QVERIFY(!store.upsert(std::make_shared<const nlohmann::json>(
+        QVERIFY(!store.upsert(kd::core::api::CompactJson::fromJson(
             nlohmann::json{{"metadata", {{"namespace", "x"}}}})));
-        QVERIFY(!store.upsert(std::make_shared<const nlohmann::json>(nlohmann::json::array())));
-        QVERIFY(!store.remove(std::make_shared<const nlohmann::json>(nlohmann::json(42))));
+        QVERIFY(!store.upsert(kd::core::api::CompactJson::fromJson(nlohmann::json::array())));
+        QVERIFY(!store.remove(kd::core::api::CompactJson::fromJson(nlohmann::json(42))));
         QCOMPARE(store.size(), size_t(0));
     }
 
     void clusterScopedKeysHaveNoNamespace()
     {
         Store store;
-        store.upsert(std::make_shared<const nlohmann::json>(
+        store.upsert(kd::core::api::CompactJson::fromJson(
             nlohmann::json{{"metadata", {{"name", "node1"}}}}));
         QVERIFY(store.get(ObjectKey{"", "node1"}));
         QVERIFY(!store.get(ObjectKey{"default", "node1"}));
@@ -165,16 +166,18 @@ private Q_SLOTS:
     {
         Store store;
         store.upsert(pod("ns", "a", "1", "", {{"app", "x"}}, {}));
-        store.addIndexer("app", [](const nlohmann::json &object) {
-            return std::vector<std::string>{object["metadata"]["labels"].value("app", "")};
+        store.addIndexer("app", [](const kd::core::api::JsonView &object) {
+            return std::vector<std::string>{object["metadata"]["labels"]["app"].toString()};
         });
         QCOMPARE(names(store.byIndex("app", "x")), Names{"a"});
     }
 
     void throwingIndexerDoesNotCorruptTheStore()
     {
-        Store store({{"bad", [](const nlohmann::json &object) {
-                          return std::vector<std::string>{object.at("missing").get<std::string>()};
+        Store store({{"bad", [](const kd::core::api::JsonView &object) {
+                          if (!object.contains("missing"))
+                              throw std::runtime_error("no such member");
+                          return std::vector<std::string>{};
                       }}});
         QVERIFY(store.upsert(pod("ns", "a", "1", "", {}, {})));
         QCOMPARE(store.size(), size_t(1));

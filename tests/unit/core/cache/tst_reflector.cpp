@@ -71,7 +71,7 @@ public:
     std::string rvOf(const char *name, const char *ns = "default") const
     {
         const auto object = m_store.get(ObjectKey{ns, name});
-        return object ? (*object)["metadata"].value("resourceVersion", "") : std::string("-");
+        return object ? (*object)["metadata"]["resourceVersion"].toString() : std::string("-");
     }
 
 private:
@@ -88,7 +88,7 @@ private:
         QMutexLocker lock(&m_mutex);
         for (const auto &delta : deltas) {
             const QString name
-                = QString::fromStdString((*delta.object)["metadata"].value("name", ""));
+                = QString::fromStdString((*delta.object)["metadata"]["name"].toString());
             switch (delta.type) {
             case Delta::Type::Added:
                 m_log << "+" + name;
@@ -110,7 +110,7 @@ private:
             record(m_store.replace(std::move(objects)));
             ++m_replaces;
         };
-        sink.apply = [this](std::vector<WatchEvent> changes) {
+        sink.apply = [this](std::vector<ObjectEvent> changes) {
             std::vector<Delta> deltas;
             for (auto &change : changes) {
                 auto delta = change.type == WatchEvent::Type::Deleted

@@ -58,8 +58,8 @@ struct Seen
 
     static QString label(const ObjectPtr &object)
     {
-        return QString::fromStdString((*object)["metadata"].value("name", "") + "@"
-                                      + (*object)["metadata"].value("resourceVersion", ""));
+        return QString::fromStdString((*object)["metadata"]["name"].toString() + "@"
+                                      + (*object)["metadata"]["resourceVersion"].toString());
     }
     EventHandler handler()
     {
@@ -71,7 +71,7 @@ struct Seen
         handler.onUpdate = [this](const ObjectPtr &oldObject, const ObjectPtr &newObject) {
             events << "~" + label(oldObject) + ">"
                           + QString::fromStdString(
-                              (*newObject)["metadata"].value("resourceVersion", ""));
+                              (*newObject)["metadata"]["resourceVersion"].toString());
         };
         handler.onDelete = [this](const ObjectPtr &object) { events << "-" + label(object); };
         return handler;
@@ -257,7 +257,7 @@ private Q_SLOTS:
             QVERIFY(object);
             QVERIFY(!object->contains("spec"));
             QVERIFY(!(*object)["metadata"].contains("managedFields"));
-            QCOMPARE((*object)["metadata"]["labels"]["app"].get<std::string>(), std::string(name));
+            QCOMPARE((*object)["metadata"]["labels"]["app"].toString(), std::string(name));
         }
         QCOMPARE(api.lists().at(0).header("Accept"),
                  QByteArray("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
@@ -297,8 +297,8 @@ private Q_SLOTS:
         EventHandler handler;
         handler.onColumnsChanged = [&](const ObjectPtr &definitions) {
             columnNames.clear();
-            for (const auto &column : *definitions)
-                columnNames << QString::fromStdString(column["name"].get<std::string>());
+            for (std::size_t i = 0; i < definitions->root().size(); ++i)
+                columnNames << QString::fromStdString((*definitions)[i]["name"].toString());
         };
         informer.addEventHandler(handler);
         informer.start();
@@ -312,13 +312,12 @@ private Q_SLOTS:
         api.send(watchEvent("ADDED", event));
         QTRY_COMPARE_WITH_TIMEOUT(informer.store().size(), size_t(2), kWait);
         const auto b = informer.store().get(ObjectKey{"default", "b"});
-        QCOMPARE((*b)["cells"][2].get<std::string>(), std::string("Pending"));
-        QCOMPARE((*b)["metadata"]["resourceVersion"].get<std::string>(), std::string("11"));
-        QCOMPARE((*informer.store().get(ObjectKey{"default", "a"}))["cells"][0].get<std::string>(),
+        QCOMPARE((*b)["cells"][2].toString(), std::string("Pending"));
+        QCOMPARE((*b)["metadata"]["resourceVersion"].toString(), std::string("11"));
+        QCOMPARE((*informer.store().get(ObjectKey{"default", "a"}))["cells"][0].toString(),
                  std::string("a"));
         QTRY_COMPARE_WITH_TIMEOUT(columnNames, (QStringList{"Name", "Ready", "Phase"}), kWait);
-        QCOMPARE((*informer.columnDefinitions())[2]["name"].get<std::string>(),
-                 std::string("Phase"));
+        QCOMPARE((*informer.columnDefinitions())[2]["name"].toString(), std::string("Phase"));
         const QByteArray accept = api.lists().at(0).header("Accept");
         QVERIFY(accept.startsWith("application/json;as=Table;v=v1;g=meta.k8s.io"));
         QVERIFY(api.watches().at(0).header("Accept").startsWith("application/json;as=Table"));

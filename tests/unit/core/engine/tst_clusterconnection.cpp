@@ -126,6 +126,67 @@ public:
     }
 };
 
+// Serves one ReplicaSet and the Pod it owns (LIST), and holds watches open without events.
+TestHandler workloadServer()
+{
+    return [](const TestRequest &request, QTcpSocket *socket, QByteArray &) {
+        if (request.path.contains("watch=true")) {
+            socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n");
+            return false;
+        }
+        nlohmann::json list;
+        if (request.path.startsWith("/api/v1/pods")) {
+            list = {{"kind", "PodList"},
+                    {"apiVersion", "v1"},
+                    {"metadata", {{"resourceVersion", "10"}}},
+                    {"items",
+                     {{{"metadata",
+                        {{"name", "web-1"},
+                         {"namespace", "default"},
+                         {"uid", "pod-uid"},
+                         {"resourceVersion", "9"},
+                         {"ownerReferences",
+                          {{{"apiVersion", "apps/v1"},
+                            {"kind", "ReplicaSet"},
+                            {"name", "web"},
+                            {"uid", "rs-uid"},
+                            {"controller", true}}}}}},
+                       {"spec", {{"nodeName", "node-a"}}}}}}};
+        } else if (request.path.startsWith("/apis/apps/v1/replicasets")) {
+            list = {{"kind", "ReplicaSetList"},
+                    {"apiVersion", "apps/v1"},
+                    {"metadata", {{"resourceVersion", "10"}}},
+                    {"items",
+                     {{{"metadata",
+                        {{"name", "web"},
+                         {"namespace", "default"},
+                         {"uid", "rs-uid"},
+                         {"resourceVersion", "8"}}}}}}};
+        } else {
+            socket->write(httpResponse(404, "{}", {"Content-Type: application/json"}));
+            return false;
+        }
+        socket->write(httpResponse(200, QByteArray::fromStdString(list.dump()),
+                                   {"Content-Type: application/json"}));
+        return false;
+    };
+}
+
+kd::core::cache::ReflectorOptions informerOptions(std::string group, std::string version,
+                                                  std::string resource)
+{
+    kd::core::cache::ReflectorOptions options;
+    options.resource = kd::core::client::ResourceRef{
+        kd::core::api::GroupVersionResource{std::move(group), std::move(version),
+                                            std::move(resource)},
+        true,
+        {},
+        {},
+        {}};
+    return options;
+}
+
 } // namespace
 
 class TestClusterConnection final : public QObject
@@ -281,6 +342,45 @@ private Q_SLOTS:
         QVERIFY(future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
         QCOMPARE(future.get().state, ConnectionState::Connected);
         QCOMPARE(queued.load(), 1); // no listener set: only the result was queued
+    }
+
+    void trackedInformersFeedTheRelationGraph()
+    {
+        TestServer server(workloadServer());
+        auto connection = openConnection(credentialsFor(server.port(), nullptr));
+        kd::core::cache::SharedInformer pods(connection->client(),
+                                             informerOptions("", "v1", "pods"), inlineExecutor);
+        kd::core::cache::SharedInformer replicaSets(
+            connection->client(), informerOptions("apps", "v1", "replicasets"), inlineExecutor);
+        connection->trackRelations(pods, "", "Pod");
+        connection->trackRelations(replicaSets, "apps", "ReplicaSet");
+        pods.start();
+        replicaSets.start();
+        QTRY_VERIFY_WITH_TIMEOUT(pods.hasSynced() && replicaSets.hasSynced(), 10000);
+
+        const NodeId replicaSet{"apps", "ReplicaSet", "default", "web"};
+        const NodeId pod{"", "Pod", "default", "web-1"};
+        QTRY_COMPARE_WITH_TIMEOUT(connection->relations().size(), std::size_t(2), 10000);
+        const auto dependents = connection->relations().dependents(replicaSet);
+        QCOMPARE(dependents.size(), std::size_t(1));
+        QCOMPARE(dependents.front().node.name, std::string("web-1"));
+        QVERIFY(!dependents.front().missing);
+        const auto runsOn = connection->relations().outgoing(pod, RelationType::RunsOn);
+        QCOMPARE(runsOn.size(), std::size_t(1));
+        QCOMPARE(runsOn.front().node.name, std::string("node-a"));
+        pods.stop();
+        replicaSets.stop();
+    }
+
+    void metricsPollerUsesTheConnection()
+    {
+        // No metrics-server: the API answers 404, which is a state, not an error.
+        TestServer server(workloadServer());
+        auto connection = openConnection(credentialsFor(server.port(), nullptr));
+        QCOMPARE(connection->metrics().state(), MetricsPoller::State::Unknown);
+        QVERIFY(connection->metrics().pollOnce().ok());
+        QCOMPARE(connection->metrics().state(), MetricsPoller::State::Unavailable);
+        QVERIFY(connection->metrics().pollCount() >= 1);
     }
 };
 
