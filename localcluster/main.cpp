@@ -4,6 +4,7 @@
 #include <core/util/log.h>
 #include <localcluster/apiserver/resourcecatalog.h>
 #include <localcluster/apiserver/rest/apiserver.h>
+#include <localcluster/controllers/controllermanager.h>
 #include <localcluster/pki/atomicfile.h>
 #include <localcluster/pki/clusterpki.h>
 #include <localcluster/pki/kubeconfigwriter.h>
@@ -276,12 +277,28 @@ int serve(const ServeOptions &options)
     server.setHandler(api);
     apiReady = true;
 
+    // The control loops are API clients like any other, authenticated as the cluster admin
+    // with the certificate held in memory.
+    controllers::ControllerManagerOptions controllerOptions;
+    controllerOptions.connection.baseUrl = url;
+    controllerOptions.connection.tls.caPem = clusterPki->caCertificatePem();
+    controllerOptions.connection.tls.clientCertPem = clusterPki->adminCertificatePem();
+    controllerOptions.connection.tls.clientKeyPem = clusterPki->adminKeyPem();
+    controllerOptions.rootCaPem = clusterPki->caCertificatePem();
+    controllers::ControllerManager controllerManager(controllerOptions);
+    if (auto r = controllerManager.start(); !r) {
+        lcServe.error("cannot start the controllers: " + r.error().message());
+        server.stop();
+        return 1;
+    }
+
     int signal = 0;
     bool kubeconfigWritten = false;
     while (signal == 0) {
         if (!kubeconfigWritten && server.ready()) {
             if (auto r = pki::kubeconfig::write(kubeconfigPath, *clusterPki, url); !r) {
                 lcServe.error("cannot write kubeconfig: " + r.error().message());
+                controllerManager.stop();
                 server.stop();
                 return 1;
             }
@@ -296,6 +313,7 @@ int serve(const ServeOptions &options)
     }
     lcServe.info(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM")
                  + "; shutting down");
+    controllerManager.stop(); // while the API server still answers their last calls
     server.stop();
     server.setHandler(nullptr);
     api.reset(); // ends open watches before the store goes away

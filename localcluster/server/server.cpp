@@ -359,6 +359,9 @@ public:
         , m_writeTimer(m_stream.get_executor())
     {
         beast::error_code ec;
+        // TLS writes an answer as records of up to 16 KB, one send each; with Nagle a short last
+        // record waits for the client to ACK the earlier ones (delayed ACK: up to 40 ms).
+        m_stream.lowest_layer().set_option(tcp::no_delay(true), ec);
         const auto remote = m_stream.lowest_layer().remote_endpoint(ec);
         if (!ec)
             m_remote = remote.address().to_string() + ":" + std::to_string(remote.port());

@@ -134,9 +134,8 @@ Result<ObjectRef> parseRow(StateDb::Row &row)
     }
     try {
         if (revisionInText) {
-            return std::make_shared<const StoredObject>(row.key, std::move(object),
-                                                        std::move(row.value), row.createRevision,
-                                                        row.modRevision);
+            return std::make_shared<const StoredObject>(row.key, object, std::move(row.value),
+                                                        row.createRevision, row.modRevision);
         }
         return std::make_shared<const StoredObject>(row.key, std::move(object), row.createRevision,
                                                     row.modRevision);
@@ -294,9 +293,12 @@ void Store::Private::processBatch(std::vector<PendingWrite> &batch)
                     errors[i] = notFound(write.key);
                     break;
                 }
-                const auto &metadata
-                    = current->object().value("metadata", nlohmann::json::object());
-                const std::string uid = metadata.value("uid", std::string());
+                // The kept metadata has the uid: no need to parse the whole object.
+                const nlohmann::json &kept = current->selectable();
+                const auto metadata = kept.find("metadata");
+                const std::string uid = metadata != kept.end()
+                                            ? metadata->value("uid", std::string())
+                                            : std::string();
                 if (write.expectedUid && *write.expectedUid != uid) {
                     errors[i] = Error(Error::Code::Conflict,
                                       "Precondition failed: UID in precondition: "

@@ -169,10 +169,19 @@ int main(int argc, char **argv)
     if (!rest.create(namespaces, ns).ok())
         fail("cannot create the bench namespace");
 
+    const long long rssBeforePods = processRssBytes(pid);
+    const int soloCount = std::min(500, podCount);
     report["durable_creates_per_second_1_client"]
-        = createConcurrently(rest, 1, std::min(500, podCount), "bench", "solo-");
+        = createConcurrently(rest, 1, soloCount, "bench", "solo-");
     report["durable_creates_per_second_32_clients"]
         = createConcurrently(rest, 32, podCount, "bench", "pod-");
+    // What holding the pods costs: the server's resident growth over the pods it now stores
+    // (the storage's objects plus whatever else the process keeps per pod, e.g. its informers).
+    std::this_thread::sleep_for(std::chrono::seconds(1)); // let controllers catch up
+    const long long rssWithPods = processRssBytes(pid);
+    report["rss_with_pods_mb"] = rssWithPods / 1048576.0;
+    report["rss_bytes_per_stored_pod"]
+        = static_cast<double>(rssWithPods - rssBeforePods) / (soloCount + podCount);
 
     // LIST: the whole request, transfer and client-side JSON decode, best of 5.
     std::size_t listed = 0;

@@ -68,7 +68,12 @@ int main(int argc, char **argv)
     {
         auto store = openStore(dir);
         report["durable_creates_per_second_1_writer"] = durableCreates(*store, 1, 1000, "one");
+        const long long rssBefore = kd::bench::residentBytes();
         report["durable_creates_per_second_32_writers"] = durableCreates(*store, 32, 10000, "many");
+        // Resident growth per stored pod: the Store's in-memory copy plus allocator overhead
+        // (the writers' request objects are gone by now).
+        report["rss_bytes_per_stored_pod"]
+            = static_cast<double>(kd::bench::residentBytes() - rssBefore) / 10000;
 
         // LIST of 10,000 pods: take the objects and join their serialized JSON into a List body,
         // the work the API server does per LIST (best of 5).

@@ -2,6 +2,7 @@
 
 #include <localcluster/apiserver/resourcecatalog.h>
 #include <localcluster/apiserver/rest/apiserver.h>
+#include <localcluster/controllers/controllermanager.h>
 #include <localcluster/pki/clusterpki.h>
 #include <localcluster/pki/kubeconfigwriter.h>
 #include <localcluster/server/authenticator.h>
@@ -80,11 +81,24 @@ QString TestCluster::start(const Options &options)
         = lc::pki::kubeconfig::write(kubeconfig().toStdString(), *pki, baseUrl().toStdString());
     if (!written)
         return QString::fromStdString(written.error().message());
+    if (options.controllers) {
+        lc::controllers::ControllerManagerOptions controllerOptions;
+        controllerOptions.connection.baseUrl = baseUrl().toStdString();
+        controllerOptions.connection.tls.caPem = pki->caCertificatePem();
+        controllerOptions.connection.tls.clientCertPem = pki->adminCertificatePem();
+        controllerOptions.connection.tls.clientKeyPem = pki->adminKeyPem();
+        controllerOptions.rootCaPem = pki->caCertificatePem();
+        m_controllers = std::make_unique<lc::controllers::ControllerManager>(controllerOptions);
+        if (auto started = m_controllers->start(); !started)
+            return QString::fromStdString(started.error().message());
+    }
     return {};
 }
 
 void TestCluster::stop()
 {
+    // The controllers first, while the server still answers their last calls.
+    m_controllers.reset();
     if (m_server)
         m_server->stop();
     m_server.reset();

@@ -14,6 +14,9 @@ class ResourceCatalog;
 namespace kd::lc::server {
 class Server;
 }
+namespace kd::lc::controllers {
+class ControllerManager;
+}
 namespace kd::lc::storage {
 class Store;
 }
@@ -28,6 +31,9 @@ public:
     {
         std::size_t eventRingCapacity = 10000;
         std::chrono::milliseconds bookmarkInterval{1000};
+        // Run the control-plane controllers (namespace, garbage collector, service accounts,
+        // root CA publisher) against the server, as kubedesk-cluster serve does.
+        bool controllers = true;
     };
 
     TestCluster();
@@ -51,4 +57,5 @@ private:
     std::unique_ptr<kd::lc::apiserver::ResourceCatalog> m_catalog;
     std::shared_ptr<kd::lc::apiserver::ApiServer> m_api;
     std::unique_ptr<kd::lc::server::Server> m_server;
+    std::unique_ptr<kd::lc::controllers::ControllerManager> m_controllers;
 };

@@ -1,5 +1,6 @@
 #include "apiserver.h"
 #include "apiserver_p.h"
+#include "jsondepth.h"
 #include "objectrules.h"
 #include "openapi.h"
 #include "watchsession.h"
@@ -62,6 +63,9 @@ ApiServer::Private::Private(storage::Store &store, ResourceCatalog &catalog,
 
 void ApiServer::Private::start()
 {
+    // Stored CRDs are served from the first request on.
+    if (auto served = customResources.start(); !served)
+        lcRest.error("custom resources are not served: " + served.error().message());
     // Bookmarks and watch timeouts need a clock that does not depend on storage traffic.
     ticker = std::thread([this] {
         std::unique_lock lock(watchMutex);
@@ -90,6 +94,7 @@ void ApiServer::Private::shutdown()
     for (const auto &session : open)
         session->close();
     pool.stop();
+    customResources.stop();
 }
 
 void ApiServer::Private::respondJson(Call &call, int status, std::string body) const
@@ -229,6 +234,16 @@ void ApiServer::Private::dispatch(Call &call)
         }
     }
 
+    // Everything that reads a body recurses per nesting level; refuse absurd depths before any
+    // of it runs out of stack. Protobuf bodies carry their own depth limit in the transcoder.
+    if (!call.request.body.empty()
+        && !call.request.header("Content-Type")
+                .value_or("")
+                .starts_with("application/vnd.kubernetes.protobuf")) {
+        if (auto depth = checkJsonDepth(call.request.body); !depth)
+            return respondError(call, depth.error());
+    }
+
     switch (info.target) {
     case RequestInfo::Target::Unknown:
         return respondError(call, notFound());
@@ -330,8 +345,7 @@ void ApiServer::Private::dispatch(Call &call)
                                && (info.subresource == "binding" || info.subresource == "eviction");
         const bool token = resource->group.empty() && resource->resource == "serviceaccounts"
                            && info.subresource == "token";
-        const bool served = info.subresource == "status"
-                            || (info.subresource == "scale" && !resource->custom) || finalize
+        const bool served = info.subresource == "status" || info.subresource == "scale" || finalize
                             || podAction || token;
         if (!sub || !served)
             return respondError(call, notFound());

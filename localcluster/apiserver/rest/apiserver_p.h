@@ -9,6 +9,7 @@
 #include "workerpool.h"
 
 #include <localcluster/apiserver/authz/rbac.h>
+#include <localcluster/apiserver/crd/customresources.h>
 #include <localcluster/apiserver/registry/serviceallocator.h>
 #include <localcluster/apiserver/resourcecatalog.h>
 #include <localcluster/apiserver/table.h>
@@ -124,6 +125,8 @@ public:
     // Cluster IPs and node ports of the stored Services; filled by bootstrap().
     registry::ServiceAllocator serviceAllocator;
     authz::RbacAuthorizer authorizer{store};
+    // CRDs served live: catalog registration, CRD status, custom resource schemas, cleanup.
+    crd::CustomResources customResources{store, catalog};
 
     std::mutex watchMutex;
     std::condition_variable watchWake;

@@ -11,9 +11,11 @@ namespace kd::lc::apiserver {
 
 class ResourceCatalog;
 
-// The smallest OpenAPI documents with which kubectl 1.27–1.33 validate, create and apply
-// (wire spec §2.3): no schemas yet, but every kind announced with a PATCH operation that takes
-// fieldValidation, so that kubectl leaves validation to the server. Pure functions; any thread.
+// The OpenAPI documents kubectl 1.27–1.33 read (wire spec §2.3). /openapi/v3 carries, per
+// group/version, the schemas of the built-in kinds from the type model (schema/), which `kubectl
+// explain` prints and `kubectl apply` (1.30+) computes strategic merge patches from, and a PATCH
+// operation per kind that takes fieldValidation, so that kubectl leaves validation to the
+// server. /openapi/v2 stays minimal (no definitions). Pure functions; any thread.
 namespace openapi {
 
 // /openapi/v2: a gnostic openapi_v2.Document in protobuf with only swagger "2.0" and

@@ -221,7 +221,7 @@ Result<ListOutcome> collectList(storage::Store &store, const Call &call, const S
         list.revision = page->revision; // every batch of one list is read at the same revision
         for (std::size_t i = 0; i < page->items.size(); ++i) {
             const storage::ObjectRef &item = page->items[i];
-            if (!selection.matches(call.resource, item->object()))
+            if (!selection.matches(call.resource, item->selectable()))
                 continue;
             outcome.items.push_back(item);
             if (limit > 0 && outcome.items.size() == limit) {

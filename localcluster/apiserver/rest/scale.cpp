@@ -172,6 +172,17 @@ void ApiServer::Private::handleScale(Call &call)
     auto dryRun = parseDryRun(call.request);
     if (!dryRun)
         return respondError(call, dryRun.error());
+    // Custom resources map Scale through their CRD's replicas and selector paths.
+    const auto viewOf = [&](const json &parent) {
+        return call.resource.custom ? customResources.scaleOf(call.resource, parent)
+                                    : scale::fromParent(parent);
+    };
+    const std::string replicasPointer = call.resource.custom
+                                            ? customResources.specReplicasPointer(call.resource)
+                                            : std::string("/spec/replicas");
+    if (replicasPointer.empty())
+        return respondError(
+            call, Error(Error::Code::NotFound, "the server could not find the requested resource"));
 
     json body;
     if (verb == "update" || verb == "patch") {
@@ -201,7 +212,7 @@ void ApiServer::Private::handleScale(Call &call)
         if (!current)
             return respondError(call, storageError(call, current.error(), name));
         const json &parent = (*current)->object();
-        json view = scale::fromParent(parent);
+        json view = viewOf(parent);
         if (verb == "get")
             return respondJson(call, 200, view.dump());
 
@@ -230,9 +241,9 @@ void ApiServer::Private::handleScale(Call &call)
             return respondError(call, storageError(call, Error(Error::Code::Conflict, ""), name));
 
         json updated = parent;
-        if (valueAt(updated, "/spec/replicas"_json_pointer) == json(*replicas))
+        if (valueAt(updated, json::json_pointer(replicasPointer)) == json(*replicas))
             return respondJson(call, 200, view.dump());
-        updated["spec"]["replicas"] = *replicas;
+        updated[json::json_pointer(replicasPointer)] = *replicas;
         if (objectrules::tracksGeneration(call.resource)) {
             const json generation = valueAt(updated, "/metadata/generation"_json_pointer, json(0));
             updated["metadata"]["generation"]
@@ -241,7 +252,7 @@ void ApiServer::Private::handleScale(Call &call)
         updated["metadata"].erase("resourceVersion");
         if (*dryRun) {
             updated["metadata"]["resourceVersion"] = std::to_string((*current)->modRevision());
-            return respondJson(call, 200, scale::fromParent(updated).dump());
+            return respondJson(call, 200, viewOf(updated).dump());
         }
         auto written = store.update(call.key(name), std::move(updated), (*current)->modRevision());
         if (!written) {
@@ -249,7 +260,7 @@ void ApiServer::Private::handleScale(Call &call)
                 continue;
             return respondError(call, storageError(call, written.error(), name));
         }
-        return respondJson(call, 200, scale::fromParent(written->object->object()).dump());
+        return respondJson(call, 200, viewOf(written->object->object()).dump());
     }
     respondError(call, storageError(call, Error(Error::Code::Conflict, ""), name));
 }

@@ -19,6 +19,8 @@ struct Selection
     core::api::FieldSelector fields;
 
     bool empty() const { return labels.empty() && fields.empty(); }
+    // `object` is the whole object or its storage::StoredObject::selectable() summary, which
+    // holds every field a selector reads.
     bool matches(const ResourceInfo &resource, const nlohmann::json &object) const;
 
     // From ?labelSelector and ?fieldSelector; BadRequest for unparsable selectors and

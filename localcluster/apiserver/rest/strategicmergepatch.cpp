@@ -1,5 +1,7 @@
 #include "strategicmergepatch.h"
 
+#include <localcluster/apiserver/schema/typemodel.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -19,9 +21,17 @@ constexpr std::string_view kRetainKeys = "$retainKeys";
 constexpr std::string_view kSetElementOrder = "$setElementOrder/";
 constexpr std::string_view kDeleteFromPrimitiveList = "$deleteFromPrimitiveList/";
 
-bool isContainerList(std::string_view field)
+// The field names from the root to the value being merged, and the kind whose schema decides
+// how lists merge.
+struct PatchPath : std::vector<std::string>
 {
-    return field == "containers" || field == "initContainers" || field == "ephemeralContainers";
+    GroupVersionKind kind;
+};
+
+ListMergeStrategy strategyAt(const PatchPath &path)
+{
+    return schema::findKind(path.kind) ? listMergeStrategy(path.kind, path)
+                                       : listMergeStrategy(path);
 }
 
 Error badPatch(std::string message)
@@ -36,11 +46,11 @@ struct Merged
     bool deleted = false;
 };
 
-Result<Merged> mergeMap(const json &original, const json &patch, std::vector<std::string> &path);
+Result<Merged> mergeMap(const json &original, const json &patch, PatchPath &path);
 
 // A value from the patch that has nothing to merge with still has its directives processed, so
 // that no "$patch" or "$setElementOrder" key is ever stored.
-Result<json> cleanValue(const json &value, std::vector<std::string> &path)
+Result<json> cleanValue(const json &value, PatchPath &path)
 {
     if (value.is_object()) {
         auto merged = mergeMap(json::object(), value, path);
@@ -72,7 +82,7 @@ const json *keyOf(const json &element, const std::string &mergeKey)
 }
 
 Result<json> mergeList(const json &original, const json &patch, const ListMergeStrategy &strategy,
-                       std::vector<std::string> &path)
+                       PatchPath &path)
 {
     // {"$patch":"replace"} as an element replaces the whole list with the other elements.
     for (const json &element : patch) {
@@ -154,7 +164,7 @@ json applyElementOrder(const json &list, const json &order, const ListMergeStrat
     return ordered;
 }
 
-Result<Merged> mergeMap(const json &original, const json &patch, std::vector<std::string> &path)
+Result<Merged> mergeMap(const json &original, const json &patch, PatchPath &path)
 {
     if (!patch.is_object())
         return Merged{patch, false};
@@ -217,7 +227,7 @@ Result<Merged> mergeMap(const json &original, const json &patch, std::vector<std
             else
                 result[key] = std::move(merged->value);
         } else if (value.is_array()) {
-            const ListMergeStrategy strategy = listMergeStrategy(path);
+            const ListMergeStrategy strategy = strategyAt(path);
             auto merged
                 = strategy.kind == ListMergeStrategy::Kind::Replace
                       ? cleanValue(value, path)
@@ -249,7 +259,7 @@ Result<Merged> mergeMap(const json &original, const json &patch, std::vector<std
         if (list == result.end())
             continue;
         path.push_back(field);
-        *list = applyElementOrder(*list, order, listMergeStrategy(path));
+        *list = applyElementOrder(*list, order, strategyAt(path));
         path.pop_back();
     }
     if (retainKeys) {
@@ -265,51 +275,31 @@ Result<Merged> mergeMap(const json &original, const json &patch, std::vector<std
 
 } // namespace
 
-ListMergeStrategy listMergeStrategy(const std::vector<std::string> &path)
+ListMergeStrategy listMergeStrategy(const GroupVersionKind &gvk,
+                                    const std::vector<std::string> &path)
 {
     using Kind = ListMergeStrategy::Kind;
-    if (path.empty())
+    const schema::FieldDef *field = schema::fieldAt(gvk, path);
+    if (!field || field->type.shape != schema::TypeExpr::Shape::Array)
         return {};
-    const std::string &field = path.back();
-    const std::string parent = path.size() >= 2 ? path[path.size() - 2] : std::string();
-    const bool inStatus = !path.empty() && path.front() == "status";
-
-    if (path.size() == 2 && parent == "metadata") {
-        if (field == "finalizers")
-            return {Kind::MergePrimitive, {}};
-        if (field == "ownerReferences")
-            return {Kind::MergeByKey, "uid"};
-    }
-    if (isContainerList(field) || field == "imagePullSecrets" || field == "schedulingGates"
-        || field == "volumes" || field == "resourceClaims")
-        return {Kind::MergeByKey, "name"};
-    if (isContainerList(parent)) {
-        if (field == "env")
-            return {Kind::MergeByKey, "name"};
-        if (field == "ports")
-            return {Kind::MergeByKey, "containerPort"};
-        if (field == "volumeMounts")
-            return {Kind::MergeByKey, "mountPath"};
-        if (field == "volumeDevices")
-            return {Kind::MergeByKey, "devicePath"};
-    }
-    if (field == "hostAliases")
-        return {Kind::MergeByKey, "ip"};
-    if (field == "topologySpreadConstraints")
-        return {Kind::MergeByKey, "topologyKey"};
-    if (path.size() == 2 && path[0] == "spec" && field == "ports")
-        return {Kind::MergeByKey, "port"}; // ServiceSpec.ports
-    if (path.size() == 1 && field == "secrets")
-        return {Kind::MergeByKey, "name"}; // ServiceAccount.secrets
-    if (path.size() == 2 && path[0] == "spec" && field == "podCIDRs")
+    if (field->patchStrategy.find("merge") == std::string::npos)
+        return {};
+    if (field->type.element->shape != schema::TypeExpr::Shape::Ref)
         return {Kind::MergePrimitive, {}};
-    if (inStatus && path.size() == 2) {
-        if (field == "conditions")
-            return {Kind::MergeByKey, "type"};
-        if (field == "podIPs" || field == "hostIPs")
-            return {Kind::MergeByKey, "ip"};
-        if (field == "addresses")
-            return {Kind::MergeByKey, "type"};
+    if (field->patchMergeKey.empty())
+        return {};
+    return {Kind::MergeByKey, field->patchMergeKey};
+}
+
+ListMergeStrategy listMergeStrategy(const std::vector<std::string> &path)
+{
+    // Types in name order make the answer deterministic where two kinds disagree.
+    for (const schema::TypeDef *type : schema::allTypes()) {
+        for (const GroupVersionKind &gvk : type->kinds) {
+            const ListMergeStrategy strategy = listMergeStrategy(gvk, path);
+            if (strategy.kind != ListMergeStrategy::Kind::Replace)
+                return strategy;
+        }
     }
     return {};
 }
@@ -318,7 +308,16 @@ Result<json> applyStrategicMergePatch(const json &original, const json &patch)
 {
     if (!patch.is_object())
         return badPatch("the patch must be a JSON object");
-    std::vector<std::string> path;
+    PatchPath path;
+    if (original.is_object()) {
+        const std::string apiVersion = original.value("apiVersion", std::string());
+        const std::string kind = original.value("kind", std::string());
+        const auto slash = apiVersion.find('/');
+        path.kind = slash == std::string::npos
+                        ? GroupVersionKind{"", apiVersion, kind}
+                        : GroupVersionKind{apiVersion.substr(0, slash),
+                                           apiVersion.substr(slash + 1), kind};
+    }
     auto merged = mergeMap(original, patch, path);
     if (!merged)
         return merged.error();

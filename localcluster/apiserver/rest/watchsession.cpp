@@ -78,7 +78,7 @@ void WatchSession::begin(std::shared_ptr<storage::Watcher> watcher,
         m_started = true;
         m_call.writer->beginStream(200, {{"Content-Type", "application/json"}});
         for (const storage::ObjectRef &object : initial) {
-            if (!m_options.selection.matches(m_call.resource, object->object()))
+            if (!m_options.selection.matches(m_call.resource, object->selectable()))
                 continue;
             if (m_options.format.table)
                 writeEvent("ADDED", object->object());
@@ -202,17 +202,17 @@ void WatchSession::drain()
     const Selection &selection = m_options.selection;
     for (const storage::WatchEvent &event : *events) {
         m_lastRevision = std::max(m_lastRevision, event.revision);
-        const json &object = event.object->object();
+        // Filtering reads only the kept summary; the whole object is parsed for Tables only.
         if (selection.empty()) {
             if (m_options.format.table)
-                writeEvent(storage::WatchEvent::typeName(event.type), object);
+                writeEvent(storage::WatchEvent::typeName(event.type), event.object->object());
             else
                 writeRaw(storage::WatchEvent::typeName(event.type), event.object->json());
             continue;
         }
-        const bool now = selection.matches(m_call.resource, object);
+        const bool now = selection.matches(m_call.resource, event.object->selectable());
         const bool before
-            = event.previous && selection.matches(m_call.resource, event.previous->object());
+            = event.previous && selection.matches(m_call.resource, event.previous->selectable());
         const char *type = nullptr;
         switch (event.type) {
         case storage::WatchEvent::Type::Added:
@@ -228,7 +228,7 @@ void WatchSession::drain()
         if (!type)
             continue;
         if (m_options.format.table)
-            writeEvent(type, object);
+            writeEvent(type, event.object->object());
         else
             writeRaw(type, event.object->json());
     }

@@ -1,14 +1,17 @@
 #include "apiserver_p.h"
 #include "jsonpatch.h"
+#include "managedfields.h"
 #include "mergepatch.h"
 #include "objectrules.h"
 #include "selection.h"
+#include "serversideapply.h"
 #include "strategicmergepatch.h"
 
 #include <localcluster/apiserver/protobuf/transcoder.h>
 #include <localcluster/apiserver/registry/defaults.h>
 #include <localcluster/apiserver/registry/serviceallocator.h>
 #include <localcluster/apiserver/registry/validation.h>
+#include <localcluster/apiserver/schema/fieldvalidation.h>
 
 #include <core/util/time.h>
 
@@ -191,16 +194,30 @@ Result<void> validateFields(Call &call, const json &object)
     if (mode != "Strict" && mode != "Warn")
         return {};
     std::vector<std::string> unknown;
-    if (!call.resource.custom) {
-        for (auto it = object.begin(); it != object.end(); ++it) {
-            if (!knownTopLevelFields().contains(it.key()))
-                unknown.push_back(it.key());
+    // Built-in kinds are checked against the type model (schema/), nested fields included. A
+    // merge or strategic merge patch is judged by its own fields, so that fields a stored object
+    // already carries never fail a later patch.
+    const std::string contentType(call.request.header("Content-Type").value_or(""));
+    const bool bodyIsPatch
+        = call.request.method == "PATCH"
+          && (contentType.starts_with("application/merge-patch+json")
+              || contentType.starts_with("application/strategic-merge-patch+json"));
+    if (!call.resource.custom && schema::hasSchema(call.resource.gvk())) {
+        unknown = bodyIsPatch ? schema::unknownPatchFields(
+                      call.resource.gvk(), json::parse(call.request.body, nullptr, false))
+                              : schema::unknownFields(call.resource.gvk(), object);
+    } else {
+        if (!call.resource.custom) {
+            for (auto it = object.begin(); it != object.end(); ++it) {
+                if (!knownTopLevelFields().contains(it.key()))
+                    unknown.push_back(it.key());
+            }
         }
-    }
-    if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
-        for (auto it = meta->begin(); it != meta->end(); ++it) {
-            if (!knownMetadataFields().contains(it.key()))
-                unknown.push_back("metadata." + it.key());
+        if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
+            for (auto it = meta->begin(); it != meta->end(); ++it) {
+                if (!knownMetadataFields().contains(it.key()))
+                    unknown.push_back("metadata." + it.key());
+            }
         }
     }
     if (unknown.empty())
@@ -209,6 +226,10 @@ Result<void> validateFields(Call &call, const json &object)
         std::string message = "strict decoding error: ";
         for (std::size_t i = 0; i < unknown.size(); ++i)
             message += (i ? ", " : "") + std::string("unknown field \"") + unknown[i] + "\"";
+        // Upstream wraps decoding errors of create and update bodies; patches report them bare.
+        if (call.request.method != "PATCH")
+            message = call.resource.kind + " in version \"" + call.resource.version
+                      + "\" cannot be handled as a " + call.resource.kind + ": " + message;
         return Error(Error::Code::BadRequest, message);
     }
     for (const std::string &field : unknown)
@@ -363,15 +384,16 @@ static bool commitUpdate(ApiServer::Private &self, Call &call, const storage::Ob
     const std::string &name = call.info.name;
     registry::ServiceAllocator &allocator = self.serviceAllocator;
     registry::ServiceAllocator::Holding reserved;
+    const json currentObject = current->object(); // parsed once from the stored text
     if (ApiServer::Private::writesService(call)) {
-        auto prepared = allocator.prepare(result, &current->object());
+        auto prepared = allocator.prepare(result, &currentObject);
         if (!prepared) {
             self.respondError(call, allocationError(call, prepared.error()));
             return true;
         }
         reserved = std::move(*prepared);
     }
-    if (withoutVolatile(result) == withoutVolatile(current->object())) {
+    if (withoutVolatile(result) == withoutVolatile(currentObject)) {
         allocator.release(reserved);
         self.respondJson(call, 200, current->json()); // nothing changed: no new revision
         return true;
@@ -401,7 +423,7 @@ static bool commitUpdate(ApiServer::Private &self, Call &call, const storage::Ob
     if (ApiServer::Private::writesService(call)) {
         // What the old spec held and the new one no longer does goes back to the pools.
         registry::ServiceAllocator::Holding dropped
-            = registry::ServiceAllocator::held(current->object());
+            = registry::ServiceAllocator::held(currentObject);
         const registry::ServiceAllocator::Holding kept
             = remove ? registry::ServiceAllocator::Holding()
                      : registry::ServiceAllocator::held(written->object->object());
@@ -414,6 +436,41 @@ static bool commitUpdate(ApiServer::Private &self, Call &call, const storage::Ob
     self.respondJson(call, 200, written->object->json());
     return true;
 }
+
+// The hook of CRDs and custom resources (validation, status, schema pruning/defaults); its
+// warnings become Warning headers.
+static Result<void> admitCustom(ApiServer::Private &self, Call &call, json &object,
+                                const json *previous)
+{
+    std::vector<std::string> warnings;
+    auto admitted = self.customResources.admit(
+        call.resource, call.info.subresource, object, previous,
+        call.request.queryValue("fieldValidation").value_or(""), warnings);
+    for (const std::string &warning : warnings)
+        call.extraHeaders.push_back({"Warning", "299 - " + json(warning).dump()});
+    return admitted;
+}
+
+// managedFields bookkeeping (managedfields.h) for a create, update or patch that is not an
+// apply: the fields the write changed go to its manager. `live` is null for a create.
+static Result<void> recordManagedFields(const Call &call, const json &live, json &object,
+                                        const char *optionsKind)
+{
+    auto manager
+        = managedfields::managerFor(call.request.queryValue("fieldManager").value_or(""),
+                                    call.request.header("User-Agent").value_or(""), optionsKind);
+    if (!manager)
+        return manager.error();
+    const auto scope
+        = managedfields::scopeFor(call.resource, call.info.subresource, *manager, nowText());
+    auto recorded = managedfields::recordUpdate(
+        live.is_null() ? managedfields::zeroObject(call.resource) : live, object, scope);
+    if (!recorded)
+        return objectrules::invalid(call.resource, call.info.name, recorded.error().causes());
+    return {};
+}
+
+static void serveApply(ApiServer::Private &self, Call &call, bool dryRun);
 
 void ApiServer::Private::handleCreate(Call &call)
 {
@@ -467,7 +524,7 @@ void ApiServer::Private::handleCreate(Call &call)
             return respondError(
                 call, Error(Error::Code::NotFound, "namespaces \"" + call.info.ns + "\" not found"),
                 json{{"name", call.info.ns}, {"kind", "namespaces"}});
-        if (!meta((*ns)->object(), "deletionTimestamp").is_null())
+        if (!meta((*ns)->selectable(), "deletionTimestamp").is_null())
             return respondError(
                 call,
                 Error(Error::Code::Forbidden,
@@ -490,6 +547,13 @@ void ApiServer::Private::handleCreate(Call &call)
     registry::applyDefaults(call.resource, object);
     if (const auto causes = registry::validate(call.resource, object, nullptr); !causes.empty())
         return respondError(call, objectrules::invalid(call.resource, name, causes));
+    if (auto admitted = admitCustom(*this, call, object, nullptr); !admitted)
+        return respondError(call, admitted.error());
+    // A server-side apply that creates the object (serveApply) already computed its owners.
+    if (call.request.method != "PATCH") {
+        if (auto recorded = recordManagedFields(call, json(), object, "CreateOptions"); !recorded)
+            return respondError(call, recorded.error());
+    }
     registry::ServiceAllocator::Holding reserved;
     if (writesService(call)) {
         auto prepared = serviceAllocator.prepare(object, nullptr);
@@ -558,15 +622,21 @@ void ApiServer::Private::handleUpdate(Call &call)
             return respondError(call, storageError(call, current.error(), name));
         if (precondition && *precondition != (*current)->modRevision())
             return respondError(call, storageError(call, Error(Error::Code::Conflict, ""), name));
-        auto result = prepareUpdate(call, (*current)->object(), proposed, call.info.subresource);
+        const json currentObject = (*current)->object();
+        auto result = prepareUpdate(call, currentObject, proposed, call.info.subresource);
         if (!result)
             return respondError(call, result.error());
         if (call.info.subresource.empty()) {
             registry::applyDefaults(call.resource, *result);
-            const auto causes = registry::validate(call.resource, *result, &(*current)->object());
+            const auto causes = registry::validate(call.resource, *result, &currentObject);
             if (!causes.empty())
                 return respondError(call, objectrules::invalid(call.resource, name, causes));
         }
+        if (auto admitted = admitCustom(*this, call, *result, &currentObject); !admitted)
+            return respondError(call, admitted.error());
+        if (auto recorded = recordManagedFields(call, currentObject, *result, "UpdateOptions");
+            !recorded)
+            return respondError(call, recorded.error());
         if (commitUpdate(*this, call, *current, std::move(*result), *dryRun, !precondition))
             return;
     }
@@ -583,10 +653,14 @@ void ApiServer::Private::handlePatch(Call &call)
         = "application/json-patch+json, application/merge-patch+json"
           + std::string(call.resource.custom ? "" : ", application/strategic-merge-patch+json");
     if (type == "application/apply-patch+yaml")
-        return respondError(call, Error(Error::Code::UnsupportedMediaType,
-                                        "server-side apply (application/apply-patch+yaml) is not "
-                                        "supported by this server yet; accepted patch types: "
-                                            + accepted));
+        return serveApply(*this, call, *dryRun);
+    if (call.request.hasQuery("force")) {
+        Error error(Error::Code::Invalid, "PatchOptions.meta.k8s.io \"\" is invalid: force: "
+                                          "Forbidden: may not be specified for non-apply patch");
+        error.addCause({"FieldValueForbidden",
+                        "Forbidden: may not be specified for non-apply patch", "force"});
+        return respondError(call, error, json{{"group", "meta.k8s.io"}, {"kind", "PatchOptions"}});
+    }
     const bool strategic = type == "application/strategic-merge-patch+json";
     if (type != "application/json-patch+json" && type != "application/merge-patch+json"
         && !(strategic && !call.resource.custom))
@@ -657,6 +731,11 @@ void ApiServer::Private::handlePatch(Call &call)
             if (!causes.empty())
                 return respondError(call, objectrules::invalid(call.resource, name, causes));
         }
+        if (auto admitted = admitCustom(*this, call, *prepared, &original); !admitted)
+            return respondError(call, admitted.error());
+        if (auto recorded = recordManagedFields(call, original, *prepared, "PatchOptions");
+            !recorded)
+            return respondError(call, recorded.error());
         if (commitUpdate(*this, call, *current, std::move(*prepared), *dryRun, !conditional))
             return;
     }
@@ -780,6 +859,9 @@ static Result<DeleteOutcome> deleteOne(ApiServer::Private &self, const Call &cal
             addFinalizer("foregroundDeletion");
         else if (options.propagationPolicy == "Orphan")
             addFinalizer("orphan");
+        // A CRD stays until its objects are deleted (crd::CustomResources cleans up).
+        if (crd::CustomResources::isDefinition(call.resource))
+            addFinalizer(crd::kCleanupFinalizer);
 
         const bool isPod = call.resource.group.empty() && call.resource.resource == "pods";
         const bool isNamespace
@@ -1070,6 +1152,115 @@ std::string mediaType(const Call &call)
     std::transform(type.begin(), type.end(), type.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return type;
+}
+
+} // namespace kd::lc::apiserver
+
+namespace kd::lc::apiserver {
+
+// PATCH application/apply-patch+yaml (serversideapply.h): merges the applied configuration
+// with managed-fields ownership and stores it through the same defaulting, validation and
+// commit as any update; a missing object is created through handleCreate.
+static void serveApply(ApiServer::Private &self, Call &call, bool dryRun)
+{
+    const std::string &name = call.info.name;
+    const std::string fieldManager(call.request.queryValue("fieldManager").value_or(""));
+    const json optionsDetails{{"group", "meta.k8s.io"}, {"kind", "PatchOptions"}};
+    if (fieldManager.empty()) {
+        Error error(Error::Code::Invalid, "PatchOptions.meta.k8s.io \"\" is invalid: "
+                                          "fieldManager: Required value: is required for apply "
+                                          "patch");
+        error.addCause(
+            {"FieldValueRequired", "Required value: is required for apply patch", "fieldManager"});
+        return self.respondError(call, error, optionsDetails);
+    }
+    auto manager = managedfields::managerFor(fieldManager, "", "PatchOptions");
+    if (!manager)
+        return self.respondError(call, manager.error(), optionsDetails);
+    const std::string forceText(call.request.queryValue("force").value_or("false"));
+    if (forceText != "true" && forceText != "false" && forceText != "1" && forceText != "0")
+        return self.respondError(
+            call, Error(Error::Code::BadRequest,
+                        "force: invalid value \"" + forceText + "\": expected a boolean"));
+    const bool force = forceText == "true" || forceText == "1";
+
+    auto configuration = serversideapply::parseConfiguration(call.request.body);
+    if (!configuration)
+        return self.respondError(call, configuration.error());
+    if (auto ok = serversideapply::checkConfiguration(*configuration, call.resource.groupVersion(),
+                                                      call.resource.kind);
+        !ok)
+        return self.respondError(call, ok.error());
+    json &configMeta = (*configuration)["metadata"];
+    const json bodyName = configMeta.value("name", json(""));
+    if (bodyName != "" && bodyName != name)
+        return self.respondError(
+            call, Error(Error::Code::BadRequest, "the name of the object (" + bodyName.dump()
+                                                     + ") does not match the name on the URL ("
+                                                     + name + ")"));
+    if (call.resource.namespaced) {
+        const json ns = configMeta.value("namespace", json(""));
+        if (ns != "" && ns != call.info.ns)
+            return self.respondError(call, Error(Error::Code::BadRequest,
+                                                 "the namespace of the provided object does not "
+                                                 "match the namespace sent on the request"));
+    }
+    if (auto ok = validateFields(call, *configuration); !ok)
+        return self.respondError(call, ok.error());
+    const auto scope
+        = managedfields::scopeFor(call.resource, call.info.subresource, *manager, nowText());
+
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        auto current = self.store.get(call.key(name));
+        if (!current && current.error().code() == Error::Code::NotFound
+            && call.info.subresource.empty()) {
+            auto created = serversideapply::apply(json(), *configuration, scope, force);
+            if (!created)
+                return self.respondError(call, created.error(), json::object());
+            (*created)["metadata"]["name"] = name;
+            // The create path defaults, validates and stores it; method PATCH tells it the
+            // managedFields are already the apply's.
+            Call creation = call;
+            creation.request.body = created->dump(-1, ' ', false, json::error_handler_t::replace);
+            std::erase_if(creation.request.headers, [](const server::Header &header) {
+                std::string lower = header.name;
+                std::transform(lower.begin(), lower.end(), lower.begin(),
+                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                return lower == "content-type";
+            });
+            creation.request.headers.push_back({"Content-Type", "application/json"});
+            return self.handleCreate(creation);
+        }
+        if (!current)
+            return self.respondError(call, self.storageError(call, current.error(), name));
+        const json &original = (*current)->object();
+        auto applied = serversideapply::apply(original, *configuration, scope, force);
+        if (!applied) {
+            // Conflicts carry only their causes as details, as upstream's apply conflict does.
+            if (applied.error().code() == Error::Code::Conflict)
+                return self.respondError(call, applied.error(), json::object());
+            return self.respondError(call, applied.error());
+        }
+        json &result = *applied;
+        result["kind"] = call.resource.kind;
+        result["apiVersion"] = original.value("apiVersion", call.resource.groupVersion());
+        if (call.info.subresource.empty())
+            registry::applyDefaults(call.resource, result);
+        auto prepared = prepareUpdate(call, original, std::move(result), call.info.subresource);
+        if (!prepared)
+            return self.respondError(call, prepared.error());
+        if (call.info.subresource.empty()) {
+            registry::applyDefaults(call.resource, *prepared);
+            const auto causes = registry::validate(call.resource, *prepared, &original);
+            if (!causes.empty())
+                return self.respondError(call, objectrules::invalid(call.resource, name, causes));
+        }
+        if (auto admitted = admitCustom(self, call, *prepared, &original); !admitted)
+            return self.respondError(call, admitted.error());
+        if (commitUpdate(self, call, *current, std::move(*prepared), dryRun, true))
+            return;
+    }
+    self.respondError(call, self.storageError(call, Error(Error::Code::Conflict, ""), name));
 }
 
 } // namespace kd::lc::apiserver

@@ -1,5 +1,7 @@
 #include "storetestutil.h"
 
+#include <localcluster/apiserver/resourcecatalog.h>
+#include <localcluster/apiserver/rest/objectrules.h>
 #include <localcluster/storage/store.h>
 
 #include <nlohmann/json.hpp>
@@ -68,6 +70,9 @@ class tst_Store : public QObject
 
 private slots:
     void crudRoundTrip();
+    void objectIsParsedFromItsText();
+    void selectableAnswersSelectorsLikeTheObject_data();
+    void selectableAnswersSelectorsLikeTheObject();
     void writeErrors_data();
     void writeErrors();
     void listOrder();
@@ -129,6 +134,139 @@ void tst_Store::crudRoundTrip()
     QCOMPARE(gone.error().message(), std::string("pods \"web\" not found"));
     QCOMPARE(store->currentRevision(), 4);
     QCOMPARE(store->objectCount(), std::size_t(0));
+}
+
+void tst_Store::objectIsParsedFromItsText()
+{
+    QTemporaryDir dir;
+    nlohmann::json input = pod("default", "web");
+    input["spec"]["containers"] = {{{"name", "web"}, {"image", "registry.local/web:1.4.2"}}};
+    input["metadata"]["annotations"] = {{"note", "caf\u00e9 \u2713"}};
+    nlohmann::json expected = input;
+    expected["metadata"]["resourceVersion"] = "1";
+    {
+        auto store = openStore(dir);
+        QVERIFY(store);
+        auto created = store->create(podKey("default", "web"), input);
+        KD_VERIFY_OK(created);
+        QVERIFY2(created->object->object() == expected, created->object->object().dump().c_str());
+        QVERIFY(nlohmann::json::parse(created->object->json()) == expected);
+        // A delete's last state is the object with the deletion's revision.
+        KD_VERIFY_OK(store->create(podKey("default", "gone"), pod("default", "gone")));
+        auto removed
+            = store->remove(podKey("default", "gone"), {std::nullopt, std::string("other")});
+        QVERIFY(!removed); // wrong uid precondition: checked on the kept metadata
+        QCOMPARE(removed.error().code(), Error::Code::Conflict);
+        removed = store->remove(podKey("default", "gone"), {std::nullopt, "uid-default-gone"});
+        KD_VERIFY_OK(removed);
+        QCOMPARE(resourceVersion(removed->object), std::string("3"));
+        QCOMPARE(removed->object->selectable()["metadata"]["resourceVersion"].get<std::string>(),
+                 std::string("3"));
+    }
+    // Loaded from disk, the object is the same as when it was written.
+    auto store = openStore(dir);
+    QVERIFY(store);
+    auto loaded = store->get(podKey("default", "web"));
+    KD_VERIFY_OK(loaded);
+    QVERIFY2(loaded.value()->object() == expected, loaded.value()->object().dump().c_str());
+    QCOMPARE(loaded.value()->selectable()["metadata"]["uid"].get<std::string>(),
+             std::string("uid-default-web"));
+}
+
+void tst_Store::selectableAnswersSelectorsLikeTheObject_data()
+{
+    QTest::addColumn<QString>("group");
+    QTest::addColumn<QString>("resource");
+    QTest::addColumn<QString>("object");
+
+    const nlohmann::json metadata
+        = {{"name", "x"},
+           {"namespace", "default"},
+           {"uid", "u-1"},
+           {"labels", {{"app", "web"}, {"tier", "frontend"}}},
+           {"annotations", {{"big", std::string(2000, 'a')}}},
+           {"managedFields", {{{"manager", "kubectl"}, {"operation", "Update"}}}}};
+    const auto row
+        = [&](const char *name, const char *group, const char *resource, nlohmann::json object) {
+              object["metadata"] = metadata;
+              QTest::newRow(name) << group << resource << QString::fromStdString(object.dump());
+          };
+    row("pod", "", "pods",
+        {{"spec",
+          {{"nodeName", "node-1"},
+           {"restartPolicy", "Always"},
+           {"schedulerName", "default-scheduler"},
+           {"serviceAccountName", "default"},
+           {"hostNetwork", true},
+           {"containers", {{{"name", "web"}, {"image", "web:1"}}}}}},
+         {"status",
+          {{"phase", "Running"},
+           {"podIP", "10.88.0.7"},
+           {"podIPs", {{{"ip", "10.88.0.7"}}, {{"ip", "fd00::7"}}}},
+           {"nominatedNodeName", "node-2"},
+           {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}});
+    row("pod without optional fields", "", "pods",
+        {{"spec", {{"containers", {{{"name", "web"}}}}}}, {"status", nlohmann::json::object()}});
+    row("event", "", "events",
+        {{"involvedObject",
+          {{"kind", "Pod"},
+           {"namespace", "default"},
+           {"name", "web"},
+           {"uid", "u-2"},
+           {"apiVersion", "v1"},
+           {"resourceVersion", "12"},
+           {"fieldPath", "spec.containers{web}"}}},
+         {"reason", "Pulled"},
+         {"reportingComponent", "kubelet"},
+         {"source", {{"component", "kubelet"}, {"host", "node-1"}}},
+         {"type", "Normal"},
+         {"message", "pulled"}});
+    row("event of events.k8s.io", "events.k8s.io", "events",
+        {{"reason", "Scheduled"}, {"type", "Normal"}, {"note", "scheduled"}});
+    row("secret", "", "secrets", {{"type", "Opaque"}, {"data", {{"k", "dg=="}}}});
+    row("node", "", "nodes", {{"spec", {{"unschedulable", true}, {"podCIDR", "10.88.0.0/16"}}}});
+    row("namespace", "", "namespaces",
+        {{"spec", {{"finalizers", {"kubernetes"}}}}, {"status", {{"phase", "Terminating"}}}});
+    row("replicaset", "apps", "replicasets",
+        {{"spec", {{"replicas", 3}}}, {"status", {{"replicas", 2}}}});
+    row("job", "batch", "jobs", {{"status", {{"successful", 4}, {"active", 1}}}});
+    row("service", "", "services",
+        {{"spec",
+          {{"clusterIP", "10.96.0.10"}, {"type", "ClusterIP"}, {"ports", {{{"port", 53}}}}}}});
+}
+
+void tst_Store::selectableAnswersSelectorsLikeTheObject()
+{
+    QFETCH(QString, group);
+    QFETCH(QString, resource);
+    QFETCH(QString, object);
+    kd::lc::apiserver::ResourceInfo info;
+    info.group = group.toStdString();
+    info.resource = resource.toStdString();
+    const Key key{{info.group, info.resource}, "default", "x"};
+
+    QTemporaryDir dir;
+    for (const bool reopened : {false, true}) {
+        auto store = openStore(dir);
+        QVERIFY(store);
+        if (!reopened)
+            KD_VERIFY_OK(store->create(key, nlohmann::json::parse(object.toStdString())));
+        auto stored = store->get(key);
+        KD_VERIFY_OK(stored);
+        const nlohmann::json whole = stored.value()->object();
+        const nlohmann::json &selectable = stored.value()->selectable();
+        // Field selectors (the API server's field set) and label selectors see the same values.
+        const auto expected = kd::lc::apiserver::objectrules::fieldSet(info, whole);
+        const auto actual = kd::lc::apiserver::objectrules::fieldSet(info, selectable);
+        QVERIFY2(actual == expected, selectable.dump().c_str());
+        QVERIFY(selectable["metadata"]["labels"] == whole["metadata"]["labels"]);
+        QCOMPARE(selectable["metadata"]["name"].get<std::string>(), std::string("x"));
+        // What filters do not read is not kept.
+        QVERIFY(!selectable["metadata"].contains("annotations"));
+        QVERIFY(!selectable["metadata"].contains("managedFields"));
+        QVERIFY2(selectable.dump().size() * 3 < stored.value()->json().size(),
+                 selectable.dump().c_str());
+    }
 }
 
 void tst_Store::writeErrors_data()

@@ -1,0 +1,380 @@
+#include "managedfields.h"
+#include "objectrules.h"
+#include "strategicmergepatch.h"
+
+#include <localcluster/apiserver/resourcecatalog.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace kd::lc::apiserver {
+
+using core::util::Error;
+using core::util::Result;
+using nlohmann::json;
+
+bool ManagedFieldsEntry::sameOwner(const ManagedFieldsEntry &other) const
+{
+    return manager == other.manager && operation == other.operation
+           && subresource == other.subresource
+           && (operation == "Apply" || apiVersion == other.apiVersion);
+}
+
+namespace managedfields {
+
+namespace {
+
+constexpr std::size_t kMaxManagerLength = 128;
+
+std::string text(const json &object, const char *field)
+{
+    auto it = object.find(field);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const json *managedFieldsOf(const json &object)
+{
+    if (!object.is_object())
+        return nullptr;
+    auto metadata = object.find("metadata");
+    if (metadata == object.end() || !metadata->is_object())
+        return nullptr;
+    auto list = metadata->find("managedFields");
+    return list == metadata->end() ? nullptr : &*list;
+}
+
+json withoutManagedFields(json object)
+{
+    if (object.is_object() && object.contains("metadata") && object["metadata"].is_object())
+        object["metadata"].erase("managedFields");
+    return object;
+}
+
+// Upstream's isResetManagedFields: `[]` or `[{}]` asks for an empty managedFields.
+bool isReset(const json &list)
+{
+    return list.is_array() && (list.empty() || (list.size() == 1 && list[0] == json::object()));
+}
+
+std::vector<ManagedFieldsEntry> decodeOrEmpty(const json *list)
+{
+    if (!list)
+        return {};
+    auto decoded = decode(*list);
+    return decoded ? std::move(*decoded) : std::vector<ManagedFieldsEntry>();
+}
+
+} // namespace
+
+Result<std::string> managerFor(std::string_view fieldManager, std::string_view userAgent,
+                               const std::string &optionsKind)
+{
+    if (fieldManager.empty())
+        return std::string(userAgent.substr(0, userAgent.find('/')));
+    std::vector<Error::Cause> causes;
+    if (fieldManager.size() > kMaxManagerLength)
+        causes.push_back(
+            {"FieldValueTooLong", "Too long: may not be more than 128 bytes", "fieldManager"});
+    for (std::size_t i = 0; i < fieldManager.size(); ++i) {
+        const auto c = static_cast<unsigned char>(fieldManager[i]);
+        if (c < 0x20 || c == 0x7f) {
+            causes.push_back({"FieldValueInvalid",
+                              "Invalid value: " + json(std::string(fieldManager)).dump()
+                                  + ": non-printable character",
+                              "fieldManager[" + std::to_string(i) + "]"});
+        }
+    }
+    if (causes.empty())
+        return std::string(fieldManager);
+    std::string message = optionsKind + ".meta.k8s.io \"\" is invalid: ";
+    if (causes.size() > 1)
+        message += "[";
+    for (std::size_t i = 0; i < causes.size(); ++i)
+        message += (i ? ", " : "") + causes[i].field + ": " + causes[i].message;
+    if (causes.size() > 1)
+        message += "]";
+    Error error(Error::Code::Invalid, message);
+    for (auto &cause : causes)
+        error.addCause(std::move(cause));
+    return error;
+}
+
+Result<std::vector<ManagedFieldsEntry>> decode(const json &list)
+{
+    if (list.is_null())
+        return std::vector<ManagedFieldsEntry>();
+    if (!list.is_array())
+        return Error(Error::Code::Decode, "managedFields must be a list");
+    std::vector<ManagedFieldsEntry> out;
+    for (const json &item : list) {
+        if (!item.is_object())
+            return Error(Error::Code::Decode, "managed fields entries must be objects");
+        ManagedFieldsEntry entry;
+        entry.manager = text(item, "manager");
+        entry.operation = text(item, "operation");
+        entry.apiVersion = text(item, "apiVersion");
+        entry.time = text(item, "time");
+        entry.subresource = text(item, "subresource");
+        const std::string type = text(item, "fieldsType");
+        if (type.empty())
+            return Error(Error::Code::Decode, "missing fieldsType in managed fields entry");
+        if (type != "FieldsV1")
+            return Error(Error::Code::Decode,
+                         "invalid fieldsType \"" + type + "\" in managed fields entry");
+        auto fields = FieldSet::fromFieldsV1(item.value("fieldsV1", json::object()));
+        if (!fields)
+            return fields.error();
+        entry.fields = std::move(*fields);
+        auto same = std::find_if(out.begin(), out.end(),
+                                 [&](const ManagedFieldsEntry &e) { return e.sameOwner(entry); });
+        if (same != out.end())
+            *same = std::move(entry);
+        else
+            out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+json encode(std::vector<ManagedFieldsEntry> entries)
+{
+    std::erase_if(entries, [](const ManagedFieldsEntry &e) { return e.fields.empty(); });
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const ManagedFieldsEntry &p, const ManagedFieldsEntry &q) {
+                         if (p.operation != q.operation)
+                             return p.operation < q.operation;
+                         if (p.time != q.time)
+                             return p.time < q.time;
+                         if (p.manager != q.manager)
+                             return p.manager < q.manager;
+                         if (p.apiVersion != q.apiVersion)
+                             return p.apiVersion < q.apiVersion;
+                         return p.subresource < q.subresource;
+                     });
+    json out = json::array();
+    for (const ManagedFieldsEntry &e : entries) {
+        json item = {{"manager", e.manager},
+                     {"operation", e.operation},
+                     {"apiVersion", e.apiVersion},
+                     {"fieldsType", "FieldsV1"},
+                     {"fieldsV1", e.fields.toFieldsV1()}};
+        if (!e.time.empty())
+            item["time"] = e.time;
+        if (!e.subresource.empty())
+            item["subresource"] = e.subresource;
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
+void store(json &object, std::vector<ManagedFieldsEntry> entries)
+{
+    json list = encode(std::move(entries));
+    if (!object.contains("metadata") || !object["metadata"].is_object())
+        object["metadata"] = json::object();
+    if (list.empty())
+        object["metadata"].erase("managedFields");
+    else
+        object["metadata"]["managedFields"] = std::move(list);
+}
+
+FieldSchema schemaFor(const ResourceInfo &resource)
+{
+    using Shape = FieldSchema::ListShape;
+    FieldSchema schema;
+    if (resource.custom) {
+        schema.listShape = [](const std::vector<std::string> &path) {
+            // metadata is the same ObjectMeta for every kind.
+            if (path.size() == 2 && path[0] == "metadata") {
+                if (path[1] == "finalizers")
+                    return Shape{Shape::Type::Set, {}};
+                if (path[1] == "ownerReferences")
+                    return Shape{Shape::Type::Map, {"uid"}};
+            }
+            return Shape{};
+        };
+        return schema;
+    }
+    const bool isService = resource.group.empty() && resource.resource == "services";
+    schema.listShape = [isService](const std::vector<std::string> &path) {
+        // Server-side apply keys some lists by more fields than the strategic merge key.
+        if (!path.empty() && path.back() == "topologySpreadConstraints")
+            return Shape{Shape::Type::Map, {"topologyKey", "whenUnsatisfiable"}};
+        if (isService && path.size() == 2 && path[0] == "spec" && path[1] == "ports")
+            return Shape{Shape::Type::Map, {"port", "protocol"}};
+        const ListMergeStrategy strategy = listMergeStrategy(path);
+        switch (strategy.kind) {
+        case ListMergeStrategy::Kind::MergeByKey:
+            if (strategy.mergeKey == "containerPort")
+                return Shape{Shape::Type::Map, {"containerPort", "protocol"}};
+            return Shape{Shape::Type::Map, {strategy.mergeKey}};
+        case ListMergeStrategy::Kind::MergePrimitive:
+            return Shape{Shape::Type::Set, {}};
+        case ListMergeStrategy::Kind::Replace:
+            break;
+        }
+        return Shape{};
+    };
+    schema.atomicMap = [](const std::vector<std::string> &path) {
+        if (path.empty())
+            return false;
+        const std::string &field = path.back();
+        // LabelSelector and the key selectors are atomic structs; Service.spec.selector and
+        // PodSpec.nodeSelector are atomic maps.
+        if (field == "selector")
+            return path.size() >= 2 && path[path.size() - 2] == "spec";
+        return field == "labelSelector" || field == "namespaceSelector" || field == "nodeSelector"
+               || field == "secretKeyRef" || field == "configMapKeyRef" || field == "fieldRef"
+               || field == "resourceFieldRef";
+    };
+    return schema;
+}
+
+json zeroObject(const ResourceInfo &resource)
+{
+    // Custom resources are unstructured: their zero value is an empty object.
+    if (resource.custom)
+        return json::object();
+    json object = {{"metadata", json::object()}};
+    const std::string &r = resource.resource;
+    const json podTemplate = {{"metadata", json::object()}, {"spec", {{"containers", nullptr}}}};
+    if (resource.group.empty()) {
+        if (r == "pods") {
+            object["spec"] = {{"containers", nullptr}};
+            object["status"] = json::object();
+        } else if (r == "services") {
+            object["spec"] = json::object();
+            object["status"] = {{"loadBalancer", json::object()}};
+        } else if (r == "namespaces" || r == "nodes" || r == "persistentvolumes"
+                   || r == "persistentvolumeclaims" || r == "replicationcontrollers"
+                   || r == "resourcequotas" || r == "limitranges") {
+            object["spec"] = json::object();
+            object["status"] = json::object();
+        }
+    } else if (resource.group == "apps") {
+        object["spec"] = {{"selector", nullptr}, {"template", podTemplate}};
+        object["status"] = json::object();
+        if (r == "deployments")
+            object["spec"]["strategy"] = json::object();
+        else if (r == "statefulsets" || r == "daemonsets")
+            object["spec"]["updateStrategy"] = json::object();
+    } else if (resource.group == "batch") {
+        if (r == "jobs")
+            object["spec"] = {{"template", podTemplate}};
+        else if (r == "cronjobs")
+            object["spec"]
+                = {{"jobTemplate",
+                    {{"metadata", json::object()}, {"spec", {{"template", podTemplate}}}}}};
+        object["status"] = json::object();
+    } else if (objectrules::hasStatusSubresource(resource)) {
+        object["spec"] = json::object();
+        object["status"] = json::object();
+    }
+    return object;
+}
+
+WriteScope scopeFor(const ResourceInfo &resource, const std::string &subresource,
+                    std::string manager, std::string time)
+{
+    WriteScope scope;
+    scope.manager = std::move(manager);
+    scope.apiVersion = resource.groupVersion();
+    scope.subresource = subresource;
+    scope.time = std::move(time);
+    scope.schema = schemaFor(resource);
+    if (subresource.empty()) {
+        if (objectrules::hasStatusSubresource(resource))
+            scope.ignored.push_back({"f:status"});
+        // Set by the namespace registry on create, owned by no one.
+        if (resource.group.empty() && resource.resource == "namespaces")
+            scope.ignored.push_back({"f:spec", "f:finalizers"});
+    } else if (subresource == "status") {
+        scope.ignored = {{"f:spec"}, {"f:metadata"}};
+    }
+    return scope;
+}
+
+FieldSet strippedFields()
+{
+    FieldSet set;
+    set.insert({"f:apiVersion"});
+    set.insert({"f:kind"});
+    set.insert({"f:metadata"});
+    for (const char *field : {"name", "namespace", "creationTimestamp", "selfLink", "uid",
+                              "clusterName", "generation", "managedFields", "resourceVersion"})
+        set.insert({"f:metadata", std::string("f:") + field});
+    return set;
+}
+
+FieldSet owned(const FieldSet &set, const WriteScope &scope)
+{
+    FieldSet out = set.difference(strippedFields());
+    for (const FieldSet::Path &path : scope.ignored)
+        out.erasePrefix(path);
+    return out;
+}
+
+Result<void> recordUpdate(const json &live, json &updated, const WriteScope &scope)
+{
+    const json *liveList = managedFieldsOf(live);
+    const json *newList = managedFieldsOf(updated);
+    std::vector<ManagedFieldsEntry> managers;
+    if (!scope.subresource.empty() || !newList) {
+        managers = decodeOrEmpty(liveList);
+    } else if (isReset(*newList)) {
+        managers.clear();
+    } else {
+        auto decoded = decode(*newList);
+        if (decoded && !decoded->empty())
+            managers = std::move(*decoded);
+        else
+            managers = decodeOrEmpty(liveList);
+    }
+
+    // upstream validates what ends up stored (ValidateManagedFields).
+    Error invalid(Error::Code::Invalid, "managedFields is invalid");
+    for (std::size_t i = 0; i < managers.size(); ++i) {
+        const std::string &op = managers[i].operation;
+        if (op != "Apply" && op != "Update")
+            invalid.addCause({"FieldValueInvalid",
+                              "Invalid value: " + json(op).dump() + ": must be `Apply` or `Update`",
+                              "metadata.managedFields[" + std::to_string(i) + "].operation"});
+        if (managers[i].manager.size() > kMaxManagerLength)
+            invalid.addCause({"FieldValueTooLong", "Too long: may not be more than 128 bytes",
+                              "metadata.managedFields[" + std::to_string(i) + "].manager"});
+    }
+    if (!invalid.causes().empty())
+        return invalid;
+
+    const FieldComparison diff
+        = compareObjects(withoutManagedFields(live.is_object() ? live : json::object()),
+                         withoutManagedFields(updated), scope.schema);
+    const FieldSet changed = owned(diff.modified.united(diff.added), scope);
+    const FieldSet removed = owned(diff.removed, scope);
+    for (ManagedFieldsEntry &entry : managers)
+        entry.fields = entry.fields.difference(changed).difference(removed);
+
+    if (!changed.empty()) {
+        ManagedFieldsEntry mine;
+        mine.manager = scope.manager;
+        mine.operation = "Update";
+        mine.apiVersion = scope.apiVersion;
+        mine.subresource = scope.subresource;
+        auto existing
+            = std::find_if(managers.begin(), managers.end(),
+                           [&](const ManagedFieldsEntry &e) { return e.sameOwner(mine); });
+        if (existing == managers.end())
+            existing = managers.insert(managers.end(), std::move(mine));
+        existing->fields = existing->fields.united(changed);
+        existing->time = scope.time;
+    }
+    for (ManagedFieldsEntry &entry : managers)
+        entry.fields = entry.fields.difference(strippedFields());
+    store(updated, std::move(managers));
+    return {};
+}
+
+} // namespace managedfields
+
+} // namespace kd::lc::apiserver
