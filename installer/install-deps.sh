@@ -35,6 +35,7 @@ run_packages=(
 )
 test_packages=(
     xvfb xauth x11-apps openssl curl python3-kubernetes
+    clang libclang-rt-14-dev  # the request-body fuzzer (tests/fuzz): clang++ with libFuzzer
 )
 
 packages=()
