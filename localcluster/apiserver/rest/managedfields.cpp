@@ -197,13 +197,15 @@ FieldSchema schemaFor(const ResourceInfo &resource)
         return schema;
     }
     const bool isService = resource.group.empty() && resource.resource == "services";
-    schema.listShape = [isService](const std::vector<std::string> &path) {
+    // The kind's own strategies: the kind-less lookup scans every built-in type per list, which
+    // made managedFields bookkeeping the largest cost of a create.
+    schema.listShape = [isService, gvk = resource.gvk()](const std::vector<std::string> &path) {
         // Server-side apply keys some lists by more fields than the strategic merge key.
         if (!path.empty() && path.back() == "topologySpreadConstraints")
             return Shape{Shape::Type::Map, {"topologyKey", "whenUnsatisfiable"}};
         if (isService && path.size() == 2 && path[0] == "spec" && path[1] == "ports")
             return Shape{Shape::Type::Map, {"port", "protocol"}};
-        const ListMergeStrategy strategy = listMergeStrategy(path);
+        const ListMergeStrategy strategy = listMergeStrategy(gvk, path);
         switch (strategy.kind) {
         case ListMergeStrategy::Kind::MergeByKey:
             if (strategy.mergeKey == "containerPort")
