@@ -2,6 +2,7 @@
 // removes the namespace, the garbage collector honours ownerReferences and the three propagation
 // policies, every namespace gets its `default` ServiceAccount and `kube-root-ca.crt` ConfigMap.
 
+#include "kubectlrunner.h"
 #include "testcluster.h"
 
 #include <QDeadlineTimer>
@@ -13,19 +14,6 @@
 
 #include <functional>
 
-namespace {
-
-const QString kKubectlDir = QStringLiteral("/usr/lib/google-cloud-sdk/bin");
-
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-} // namespace
-
 class TestControllers final : public QObject
 {
     Q_OBJECT
@@ -35,39 +23,15 @@ private:
     QTemporaryDir m_dir;
     int m_files = 0;
 
-    static QString kubectlPath(const QString &version)
-    {
-        return kKubectlDir + "/kubectl." + version;
-    }
-
+    static QString kubectlPath(const QString &version) { return KubectlRunner::path(version); }
+    KubectlRunner runner() const { return {m_dir.path(), m_cluster.kubeconfig()}; }
     Run kubectl(const QStringList &args, const QString &version = "1.33")
     {
-        QTemporaryDir cache(m_dir.path() + "/cache-XXXXXX");
-        cache.setAutoRemove(false);
-        QProcess process;
-        process.start(kubectlPath(version), QStringList{"--kubeconfig", m_cluster.kubeconfig(),
-                                                        "--cache-dir", cache.path()}
-                                                + args);
-        if (!process.waitForStarted(10000))
-            return {-1, {}, "could not start kubectl"};
-        process.closeWriteChannel();
-        if (!process.waitForFinished(120000)) {
-            process.kill();
-            process.waitForFinished();
-        }
-        return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-                QString::fromUtf8(process.readAllStandardOutput()),
-                QString::fromUtf8(process.readAllStandardError())};
+        return runner().run(version, args, {}, 120000);
     }
-
     QString writeFile(const QString &text)
     {
-        const QString path = m_dir.path() + "/object-" + QString::number(++m_files) + ".yaml";
-        QFile file(path);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-            return {};
-        file.write(text.toUtf8());
-        return path;
+        return runner().writeFile("object-" + QString::number(++m_files) + ".yaml", text);
     }
 
     Run create(const QString &yaml, const QString &version = "1.33")
@@ -122,10 +86,6 @@ private:
         return uid;
     }
 
-#define KUBECTL_OK(run) \
-    QVERIFY2((run).exitCode == 0, \
-             qPrintable("exit " + QString::number((run).exitCode) + "\n" + (run).out + (run).err))
-
 private Q_SLOTS:
     void initTestCase()
     {
@@ -153,10 +113,7 @@ private Q_SLOTS:
                  "the Widget kind is not served");
     }
 
-    void cleanupTestCase()
-    {
-        m_cluster.stop();
-    }
+    void cleanupTestCase() { m_cluster.stop(); }
 
     void namespaceDeletionRemovesContent_data()
     {

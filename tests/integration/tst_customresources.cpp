@@ -3,6 +3,7 @@
 // kind with the CRD's printer columns, schema defaults and validation, strict unknown fields,
 // scale and status subresources, watch, and deleting the CRD with its objects.
 
+#include "kubectlrunner.h"
 #include "testcluster.h"
 
 #include <localcluster/storage/store.h>
@@ -15,15 +16,6 @@
 #include <QTest>
 
 namespace {
-
-const QString kKubectlDir = QStringLiteral("/usr/lib/google-cloud-sdk/bin");
-
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
 
 // A namespaced CRD with a short name, four printer columns (one only in -o wide), status and
 // scale subresources, schema defaults and validation.
@@ -106,35 +98,12 @@ private:
     QTemporaryDir m_dir;
     QString m_kubeconfig;
 
-    QString kubectlPath(const QString &version) const
-    {
-        return kKubectlDir + "/kubectl." + version;
-    }
-
-    // Every run gets a fresh discovery cache, so no answer from an earlier run hides a bug.
-    QStringList baseArgs() const
-    {
-        QTemporaryDir cache(m_dir.path() + "/cache-XXXXXX");
-        cache.setAutoRemove(false);
-        return {"--kubeconfig", m_kubeconfig, "--cache-dir", cache.path()};
-    }
-
+    KubectlRunner runner() const { return {m_dir.path(), m_kubeconfig}; }
+    static QString kubectlPath(const QString &version) { return KubectlRunner::path(version); }
+    QStringList baseArgs() const { return runner().baseArgs(); }
     Run kubectl(const QString &version, const QStringList &args, const QByteArray &stdinData = {})
     {
-        QProcess process;
-        process.start(kubectlPath(version), baseArgs() + args);
-        if (!process.waitForStarted(10000))
-            return {-1, {}, "could not start kubectl"};
-        if (!stdinData.isEmpty())
-            process.write(stdinData);
-        process.closeWriteChannel();
-        if (!process.waitForFinished(90000)) {
-            process.kill();
-            process.waitForFinished();
-        }
-        return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-                QString::fromUtf8(process.readAllStandardOutput()),
-                QString::fromUtf8(process.readAllStandardError())};
+        return runner().run(version, args, stdinData, 90000);
     }
 
     static QString ns(const QString &version) { return "cr-" + QString(version).remove('.'); }
@@ -160,10 +129,6 @@ private:
         return QRegularExpression("\\A" + pattern + "\\z").match(output).hasMatch();
     }
 
-#define KUBECTL_OK(run) \
-    QVERIFY2((run).exitCode == 0, \
-             qPrintable("exit " + QString::number((run).exitCode) + "\n" + (run).out + (run).err))
-
 private Q_SLOTS:
     void initTestCase()
     {
@@ -181,15 +146,9 @@ private Q_SLOTS:
         }
     }
 
-    void cleanupTestCase()
-    {
-        m_cluster.stop();
-    }
+    void cleanupTestCase() { m_cluster.stop(); }
 
-    void lifecycle_data()
-    {
-        addVersions();
-    }
+    void lifecycle_data() { addVersions(); }
     void lifecycle()
     {
         QFETCH(QString, version);

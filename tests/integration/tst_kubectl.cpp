@@ -2,6 +2,7 @@
 // ResourceCatalog + ApiServer behind the HTTPS Server, admin client certificate) and checks what
 // a user sees: stdout, stderr and exit codes.
 
+#include "kubectlrunner.h"
 #include "testcluster.h"
 
 #include <QDeadlineTimer>
@@ -12,19 +13,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-namespace {
-
-const QString kKubectlDir = QStringLiteral("/usr/lib/google-cloud-sdk/bin");
-
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-} // namespace
-
 class TestKubectl final : public QObject
 {
     Q_OBJECT
@@ -34,45 +22,16 @@ private:
     QTemporaryDir m_dir;
     QString m_kubeconfig;
 
-    QString kubectlPath(const QString &version) const
-    {
-        return kKubectlDir + "/kubectl." + version;
-    }
-
-    // Every run gets a fresh discovery cache, so no answer from an earlier run hides a bug.
-    QStringList baseArgs() const
-    {
-        QTemporaryDir cache(m_dir.path() + "/cache-XXXXXX");
-        cache.setAutoRemove(false);
-        return {"--kubeconfig", m_kubeconfig, "--cache-dir", cache.path()};
-    }
-
+    KubectlRunner runner() const { return {m_dir.path(), m_kubeconfig}; }
+    static QString kubectlPath(const QString &version) { return KubectlRunner::path(version); }
+    QStringList baseArgs() const { return runner().baseArgs(); }
     Run kubectl(const QString &version, const QStringList &args, const QByteArray &stdinData = {})
     {
-        QProcess process;
-        process.start(kubectlPath(version), baseArgs() + args);
-        if (!process.waitForStarted(10000))
-            return {-1, {}, "could not start kubectl"};
-        if (!stdinData.isEmpty())
-            process.write(stdinData);
-        process.closeWriteChannel();
-        if (!process.waitForFinished(60000)) {
-            process.kill();
-            process.waitForFinished();
-        }
-        return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-                QString::fromUtf8(process.readAllStandardOutput()),
-                QString::fromUtf8(process.readAllStandardError())};
+        return runner().run(version, args, stdinData, 60000);
     }
-
     QString writeFile(const QString &name, const QString &text)
     {
-        const QString path = m_dir.path() + "/" + name;
-        QFile file(path);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-            return {};
-        file.write(text.toUtf8());
-        return path;
+        return runner().writeFile(name, text);
     }
 
     static QString ns(const QString &version) { return "it-" + QString(version).remove('.'); }
@@ -83,10 +42,6 @@ private:
         for (const char *version : {"1.27", "1.30", "1.33"})
             QTest::newRow(version) << QString(version);
     }
-
-#define KUBECTL_OK(run) \
-    QVERIFY2((run).exitCode == 0, \
-             qPrintable("exit " + QString::number((run).exitCode) + "\n" + (run).out + (run).err))
 
 private Q_SLOTS:
     void initTestCase()
@@ -108,15 +63,9 @@ private Q_SLOTS:
         }
     }
 
-    void cleanupTestCase()
-    {
-        m_cluster.stop();
-    }
+    void cleanupTestCase() { m_cluster.stop(); }
 
-    void getNamespacesShowsTableColumns_data()
-    {
-        addVersions();
-    }
+    void getNamespacesShowsTableColumns_data() { addVersions(); }
     void getNamespacesShowsTableColumns()
     {
         QFETCH(QString, version);
@@ -131,10 +80,7 @@ private Q_SLOTS:
                      qPrintable(run.out));
     }
 
-    void createGetAndMissing_data()
-    {
-        addVersions();
-    }
+    void createGetAndMissing_data() { addVersions(); }
     void createGetAndMissing()
     {
         QFETCH(QString, version);
@@ -173,10 +119,7 @@ private Q_SLOTS:
                  qPrintable(run.err));
     }
 
-    void deploymentTableAndPatches_data()
-    {
-        addVersions();
-    }
+    void deploymentTableAndPatches_data() { addVersions(); }
     void deploymentTableAndPatches()
     {
         QFETCH(QString, version);
@@ -232,10 +175,7 @@ private Q_SLOTS:
                  qPrintable(run.err));
     }
 
-    void applyLabelAnnotateDelete_data()
-    {
-        addVersions();
-    }
+    void applyLabelAnnotateDelete_data() { addVersions(); }
     void applyLabelAnnotateDelete()
     {
         QFETCH(QString, version);
@@ -284,10 +224,7 @@ private Q_SLOTS:
                  QString("Error from server (NotFound): configmaps \"app\" not found"));
     }
 
-    void dryRunServerPersistsNothing_data()
-    {
-        addVersions();
-    }
+    void dryRunServerPersistsNothing_data() { addVersions(); }
     void dryRunServerPersistsNothing()
     {
         QFETCH(QString, version);
@@ -302,10 +239,7 @@ private Q_SLOTS:
         QVERIFY2(run.err.contains("configmaps \"dry\" not found"), qPrintable(run.err));
     }
 
-    void paginationReturnsEverything_data()
-    {
-        addVersions();
-    }
+    void paginationReturnsEverything_data() { addVersions(); }
     void paginationReturnsEverything()
     {
         QFETCH(QString, version);
@@ -332,10 +266,7 @@ private Q_SLOTS:
         QCOMPARE(run.out.count("NAME"), 1);
     }
 
-    void watchSeesNewObject_data()
-    {
-        addVersions();
-    }
+    void watchSeesNewObject_data() { addVersions(); }
     void watchSeesNewObject()
     {
         QFETCH(QString, version);
@@ -365,10 +296,7 @@ private Q_SLOTS:
         QVERIFY2(row.match(QString::fromUtf8(seen)).hasMatch(), seen.constData());
     }
 
-    void scaleAndDefaults_data()
-    {
-        addVersions();
-    }
+    void scaleAndDefaults_data() { addVersions(); }
     void scaleAndDefaults()
     {
         QFETCH(QString, version);
@@ -424,10 +352,7 @@ private Q_SLOTS:
                  qPrintable(run.err));
     }
 
-    void serviceAllocation_data()
-    {
-        addVersions();
-    }
+    void serviceAllocation_data() { addVersions(); }
     void serviceAllocation()
     {
         QFETCH(QString, version);
@@ -501,10 +426,7 @@ private Q_SLOTS:
         return {"--kubeconfig", config};
     }
 
-    void authorization_data()
-    {
-        addVersions();
-    }
+    void authorization_data() { addVersions(); }
     void authorization()
     {
         QFETCH(QString, version);
@@ -555,10 +477,7 @@ private Q_SLOTS:
         QVERIFY2(run.err.contains("in the namespace \"default\""), qPrintable(run.err));
     }
 
-    void serviceAccountToken_data()
-    {
-        addVersions();
-    }
+    void serviceAccountToken_data() { addVersions(); }
     void serviceAccountToken()
     {
         QFETCH(QString, version);

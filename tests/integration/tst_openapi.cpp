@@ -2,6 +2,7 @@
 // them: explain prints the structure, strict and warn field validation report unknown nested
 // fields with upstream's wording, and strategic merge patches merge lists by their keys.
 
+#include "kubectlrunner.h"
 #include "testcluster.h"
 
 #include <QFile>
@@ -10,15 +11,6 @@
 #include <QTest>
 
 namespace {
-
-const QString kKubectlDir = QStringLiteral("/usr/lib/google-cloud-sdk/bin");
-
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
 
 // A Deployment with two containers; `extra` is spliced into the first container's fields.
 QString deploymentYaml(const QString &name, const QString &extra = {},
@@ -65,36 +57,14 @@ private:
     QTemporaryDir m_dir;
     QStringList m_namespaces;
 
-    // Every run gets a fresh cache, so no OpenAPI document from an earlier run hides a bug.
+    KubectlRunner runner() const { return {m_dir.path(), m_cluster.kubeconfig()}; }
     Run kubectl(const QString &version, const QStringList &args)
     {
-        QTemporaryDir cache(m_dir.path() + "/cache-XXXXXX");
-        cache.setAutoRemove(false);
-        QProcess process;
-        process.start(
-            kKubectlDir + "/kubectl." + version,
-            QStringList{"--kubeconfig", m_cluster.kubeconfig(), "--cache-dir", cache.path()}
-                + args);
-        if (!process.waitForStarted(10000))
-            return {-1, {}, "could not start kubectl"};
-        process.closeWriteChannel();
-        if (!process.waitForFinished(60000)) {
-            process.kill();
-            process.waitForFinished();
-        }
-        return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-                QString::fromUtf8(process.readAllStandardOutput()),
-                QString::fromUtf8(process.readAllStandardError())};
+        return runner().run(version, args, {}, 60000);
     }
-
     QString writeFile(const QString &name, const QString &text)
     {
-        const QString path = m_dir.path() + "/" + name;
-        QFile file(path);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-            return {};
-        file.write(text.toUtf8());
-        return path;
+        return runner().writeFile(name, text);
     }
 
     // The namespace of one kubectl version's objects, created on first use.
@@ -126,7 +96,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         for (const char *version : {"1.27", "1.30", "1.33"}) {
-            if (!QFile::exists(kKubectlDir + "/kubectl." + version))
+            if (!QFile::exists(KubectlRunner::path(version)))
                 QFAIL(qPrintable("kubectl." + QString(version) + " is not installed"));
         }
         QVERIFY(m_dir.isValid());

@@ -3,6 +3,7 @@
 // --force-conflicts, pruning of dropped fields, the managedFields `get --show-managed-fields`
 // shows, and the client-side to server-side apply migration.
 
+#include "kubectlrunner.h"
 #include "testcluster.h"
 
 #include <nlohmann/json.hpp>
@@ -15,15 +16,6 @@
 using nlohmann::json;
 
 namespace {
-
-const QString kKubectlDir = QStringLiteral("/usr/lib/google-cloud-sdk/bin");
-
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
 
 QString deploymentYaml(const QString &ns, int replicas, const QString &image,
                        const QStringList &extraLabels = {})
@@ -73,42 +65,16 @@ private:
     QTemporaryDir m_dir;
     QString m_kubeconfig;
 
-    QString kubectlPath(const QString &version) const
-    {
-        return kKubectlDir + "/kubectl." + version;
-    }
-
-    QStringList baseArgs() const
-    {
-        QTemporaryDir cache(m_dir.path() + "/cache-XXXXXX");
-        cache.setAutoRemove(false);
-        return {"--kubeconfig", m_kubeconfig, "--cache-dir", cache.path()};
-    }
-
+    KubectlRunner runner() const { return {m_dir.path(), m_kubeconfig}; }
+    static QString kubectlPath(const QString &version) { return KubectlRunner::path(version); }
+    QStringList baseArgs() const { return runner().baseArgs(); }
     Run kubectl(const QString &version, const QStringList &args)
     {
-        QProcess process;
-        process.start(kubectlPath(version), baseArgs() + args);
-        if (!process.waitForStarted(10000))
-            return {-1, {}, "could not start kubectl"};
-        process.closeWriteChannel();
-        if (!process.waitForFinished(60000)) {
-            process.kill();
-            process.waitForFinished();
-        }
-        return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-                QString::fromUtf8(process.readAllStandardOutput()),
-                QString::fromUtf8(process.readAllStandardError())};
+        return runner().run(version, args, {}, 60000);
     }
-
     QString writeFile(const QString &name, const QString &text)
     {
-        const QString path = m_dir.path() + "/" + name;
-        QFile file(path);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-            return {};
-        file.write(text.toUtf8());
-        return path;
+        return runner().writeFile(name, text);
     }
 
     json getJson(const QString &version, const QStringList &args)
@@ -129,10 +95,6 @@ private:
             QTest::newRow(version) << QString(version);
     }
 
-#define KUBECTL_OK(run) \
-    QVERIFY2((run).exitCode == 0, \
-             qPrintable("exit " + QString::number((run).exitCode) + "\n" + (run).out + (run).err))
-
 private Q_SLOTS:
     void initTestCase()
     {
@@ -150,15 +112,9 @@ private Q_SLOTS:
         }
     }
 
-    void cleanupTestCase()
-    {
-        m_cluster.stop();
-    }
+    void cleanupTestCase() { m_cluster.stop(); }
 
-    void applyCreateUpdateUnchanged_data()
-    {
-        addVersions();
-    }
+    void applyCreateUpdateUnchanged_data() { addVersions(); }
     void applyCreateUpdateUnchanged()
     {
         QFETCH(QString, version);
@@ -204,10 +160,7 @@ private Q_SLOTS:
         QCOMPARE(object.value("/metadata/generation"_json_pointer, 0), 2);
     }
 
-    void conflictsAndForce_data()
-    {
-        addVersions();
-    }
+    void conflictsAndForce_data() { addVersions(); }
     void conflictsAndForce()
     {
         QFETCH(QString, version);
@@ -243,10 +196,7 @@ private Q_SLOTS:
         QVERIFY(managers["kubectl"].contains("/fieldsV1/f:spec/f:replicas"_json_pointer));
     }
 
-    void droppedFieldsArePruned_data()
-    {
-        addVersions();
-    }
+    void droppedFieldsArePruned_data() { addVersions(); }
     void droppedFieldsArePruned()
     {
         QFETCH(QString, version);
@@ -266,10 +216,7 @@ private Q_SLOTS:
         QCOMPARE(object.value("/metadata/labels/app"_json_pointer, ""), std::string("web"));
     }
 
-    void updateManagersAreRecorded_data()
-    {
-        addVersions();
-    }
+    void updateManagersAreRecorded_data() { addVersions(); }
     void updateManagersAreRecorded()
     {
         QFETCH(QString, version);
@@ -297,10 +244,7 @@ private Q_SLOTS:
         QVERIFY2(!run.out.contains("managedFields"), qPrintable(run.out));
     }
 
-    void clientSideThenServerSide_data()
-    {
-        addVersions();
-    }
+    void clientSideThenServerSide_data() { addVersions(); }
     void clientSideThenServerSide()
     {
         QFETCH(QString, version);
