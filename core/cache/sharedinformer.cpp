@@ -1,5 +1,7 @@
 #include "sharedinformer.h"
 
+#include <core/util/guard.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -11,12 +13,6 @@ namespace kd::core::cache {
 namespace {
 
 // Whether a receiver guard was given at all: an empty weak_ptr means "no receiver to outlive".
-bool isSet(const std::weak_ptr<const void> &guard)
-{
-    const std::weak_ptr<const void> empty;
-    return guard.owner_before(empty) || empty.owner_before(guard);
-}
-
 struct Registration
 {
     SharedInformer::HandlerId id = 0;
@@ -180,7 +176,7 @@ SharedInformer::HandlerId SharedInformer::addEventHandler(EventHandler handler,
 {
     auto registration = std::make_shared<Registration>();
     registration->handler = std::move(handler);
-    registration->guarded = isSet(guard);
+    registration->guarded = util::isGuardSet(guard);
     registration->guard = std::move(guard);
     registration->stopped = d->stopped;
     std::lock_guard lock(d->dispatchMutex);

@@ -2,6 +2,7 @@
 
 #include "discoverycache.h"
 
+#include <core/util/guard.h>
 #include <core/util/log.h>
 
 #include <nlohmann/json.hpp>
@@ -825,8 +826,7 @@ void Discovery::getAsync(Callback done, std::weak_ptr<const void> guard)
 {
     if (auto snapshot = d->fromMemoryOrDisk()) {
         d->executor([done = std::move(done), guard, snapshot = *snapshot] {
-            const std::weak_ptr<const void> empty;
-            const bool guarded = guard.owner_before(empty) || empty.owner_before(guard);
+            const bool guarded = util::isGuardSet(guard);
             if (!guarded || !guard.expired())
                 done(snapshot);
         });
@@ -839,8 +839,7 @@ void Discovery::refreshAsync(Callback done, std::weak_ptr<const void> guard)
 {
     d->fetch([executor = d->executor, done = std::move(done), guard](Result<Snapshot> result) {
         executor([done, guard, result = std::move(result)] {
-            const std::weak_ptr<const void> empty;
-            const bool guarded = guard.owner_before(empty) || empty.owner_before(guard);
+            const bool guarded = util::isGuardSet(guard);
             if (!guarded || !guard.expired())
                 done(result);
         });

@@ -2,6 +2,7 @@
 
 #include <core/client/resourceref.h>
 #include <core/client/restclient.h>
+#include <core/util/guard.h>
 #include <core/util/log.h>
 
 #include <atomic>
@@ -18,12 +19,6 @@ using util::Result;
 namespace {
 
 const util::LogCategory lcLogStream{"kd.client.logstream"};
-
-bool isSet(const std::weak_ptr<const void> &guard)
-{
-    const std::weak_ptr<const void> empty;
-    return guard.owner_before(empty) || empty.owner_before(guard);
-}
 
 } // namespace
 
@@ -271,7 +266,7 @@ LogStream::LogStream(transport::HttpClient &http, api::ObjectKey pod, LogStreamO
     d->pod = std::move(pod);
     d->options = std::move(options);
     d->handler = std::move(handler);
-    d->hasGuard = isSet(guard);
+    d->hasGuard = util::isGuardSet(guard);
     d->guard = std::move(guard);
     d->startAttempt();
 }

@@ -3,6 +3,7 @@
 #include <core/api/labelselector.h>
 #include <core/cache/sharedinformer.h>
 #include <core/client/restclient.h>
+#include <core/util/guard.h>
 #include <core/util/log.h>
 
 #include <nlohmann/json.hpp>
@@ -20,12 +21,6 @@ using util::Result;
 namespace {
 
 const util::LogCategory lcPodLogs{"kd.client.podlogs"};
-
-bool isSet(const std::weak_ptr<const void> &guard)
-{
-    const std::weak_ptr<const void> empty;
-    return guard.owner_before(empty) || empty.owner_before(guard);
-}
 
 std::string stringAt(const nlohmann::json &object, const char *a, const char *b)
 {
@@ -173,7 +168,7 @@ PodLogs::PodLogs(RestClient &client, PodLogsOptions options, PodLogsHandler hand
     d->client = &client;
     d->options = std::move(options);
     d->handler = std::move(handler);
-    d->hasGuard = isSet(guard);
+    d->hasGuard = util::isGuardSet(guard);
     d->guard = std::move(guard);
 }
 

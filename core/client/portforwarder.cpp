@@ -6,6 +6,7 @@
 #include <core/client/restclient.h>
 #include <core/transport/httpclient.h>
 #include <core/transport/websocket.h>
+#include <core/util/guard.h>
 #include <core/util/log.h>
 
 #include <nlohmann/json.hpp>
@@ -40,12 +41,6 @@ namespace {
 const util::LogCategory lcPortForward{"kd.client.portforward"};
 
 constexpr size_t kReadChunk = 64 * 1024;
-
-bool isSet(const std::weak_ptr<const void> &guard)
-{
-    const std::weak_ptr<const void> empty;
-    return guard.owner_before(empty) || empty.owner_before(guard);
-}
 
 std::string stringAt(const nlohmann::json &object, const char *a, const char *b)
 {
@@ -458,7 +453,7 @@ PortForwarder::PortForwarder(RestClient &client, transport::Executor executor,
     d->executor = std::move(executor);
     d->options = std::move(options);
     d->handler = std::move(handler);
-    d->hasGuard = isSet(guard);
+    d->hasGuard = util::isGuardSet(guard);
     d->guard = std::move(guard);
 }
 

@@ -3,6 +3,7 @@
 #include <core/api/status.h>
 #include <core/client/resourceref.h>
 #include <core/transport/websocket.h>
+#include <core/util/guard.h>
 #include <core/util/log.h>
 
 #include <nlohmann/json.hpp>
@@ -22,12 +23,6 @@ using util::Result;
 namespace {
 
 const util::LogCategory lcRemoteCommand{"kd.client.remotecommand"};
-
-bool isSet(const std::weak_ptr<const void> &guard)
-{
-    const std::weak_ptr<const void> empty;
-    return guard.owner_before(empty) || empty.owner_before(guard);
-}
 
 // A refused upgrade carries the server's Status as the Error's message; decode it when it is one.
 Error decodeRefusal(const Error &error)
@@ -154,7 +149,7 @@ RemoteCommand::RemoteCommand(const transport::ConnectionConfig &config,
     d->executor = std::move(executor);
     d->options = std::move(options);
     d->handler = std::move(handler);
-    d->hasGuard = isSet(guard);
+    d->hasGuard = util::isGuardSet(guard);
     d->guard = std::move(guard);
 
     transport::WebSocketOptions wsOptions;

@@ -3,6 +3,7 @@
 #include "jsonstreamsplitter.h"
 
 #include <core/api/status.h>
+#include <core/util/guard.h>
 #include <core/util/log.h>
 
 #include <nlohmann/json.hpp>
@@ -92,12 +93,6 @@ Result<WatchEvent> parseEvent(const std::string &text)
 }
 
 // Whether a receiver guard was given at all: an empty weak_ptr means "no receiver to outlive".
-bool isSet(const std::weak_ptr<const void> &guard)
-{
-    const std::weak_ptr<const void> empty;
-    return guard.owner_before(empty) || empty.owner_before(guard);
-}
-
 } // namespace
 
 const char *patchContentType(PatchType type)
@@ -310,7 +305,7 @@ Result<ApiResponse> RestClient::decode(const HttpResponse &response)
 CallHandle RestClient::call(HttpRequest request, ApiCallback done, std::weak_ptr<const void> guard)
 {
     auto cancelled = std::make_shared<std::atomic<bool>>(false);
-    const bool guarded = isSet(guard);
+    const bool guarded = util::isGuardSet(guard);
     auto handle
         = d->http.send(std::move(request), [executor = d->executor, cancelled, guard, guarded,
                                             done = std::move(done)](Result<HttpResponse> response) {
@@ -343,7 +338,7 @@ CallHandle RestClient::watch(const ResourceRef &ref, const ListOptions &options,
     };
     auto state = std::make_shared<State>();
     auto cancelled = std::make_shared<std::atomic<bool>>(false);
-    const bool guarded = isSet(guard);
+    const bool guarded = util::isGuardSet(guard);
     auto shared = std::make_shared<WatchHandler>(std::move(handler));
     auto deliver = [executor = d->executor, cancelled, guard, guarded,
                     shared](std::function<void(WatchHandler &)> f) {

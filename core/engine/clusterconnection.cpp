@@ -2,6 +2,7 @@
 
 #include <core/api/status.h>
 #include <core/client/discoverycache.h>
+#include <core/util/guard.h>
 #include <core/util/log.h>
 
 #include <nlohmann/json.hpp>
@@ -114,12 +115,6 @@ Result<ServerVersion> parseVersion(const HttpResponse &response)
     version.minor = body.value("minor", std::string());
     version.platform = body.value("platform", std::string());
     return version;
-}
-
-bool isSet(const std::weak_ptr<const void> &guard)
-{
-    const std::weak_ptr<const void> empty;
-    return guard.owner_before(empty) || empty.owner_before(guard);
 }
 
 } // namespace
@@ -394,7 +389,7 @@ ConnectionStatus ClusterConnection::checkHealth()
 void ClusterConnection::checkHealthAsync(std::function<void(ConnectionStatus)> done,
                                          std::weak_ptr<const void> guard)
 {
-    const bool guarded = isSet(guard);
+    const bool guarded = util::isGuardSet(guard);
     d->check(
         [executor = d->executor, done = std::move(done), guard, guarded](ConnectionStatus status) {
             executor([done, guard, guarded, status = std::move(status)] {

@@ -1,4 +1,5 @@
 #include <core/transport/httpclient.h>
+#include <core/util/guard.h>
 
 #include <core/transport/curlsetup_p.h>
 #include <core/util/log.h>
@@ -197,9 +198,7 @@ RequestHandle HttpClient::Private::submit(std::unique_ptr<Transfer> transfer,
                                           std::weak_ptr<const void> guard)
 {
     auto state = std::make_shared<detail::RequestState>();
-    // An empty weak_ptr and an expired one look alike; owner_before tells "never set" apart.
-    const std::weak_ptr<const void> empty;
-    state->hasGuard = guard.owner_before(empty) || empty.owner_before(guard);
+    state->hasGuard = util::isGuardSet(guard);
     state->guard = std::move(guard);
     state->multi = m_multi;
     transfer->state = state;

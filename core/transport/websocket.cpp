@@ -1,4 +1,5 @@
 #include <core/transport/websocket.h>
+#include <core/util/guard.h>
 
 #include <core/transport/curlsetup_p.h>
 #include <core/util/log.h>
@@ -596,8 +597,7 @@ WebSocket::WebSocket(const ConnectionConfig &config, Executor executor, HttpRequ
     d->m_options = std::move(options);
     d->m_handler = std::move(handler);
     d->m_codec = WebSocketCodec(WebSocketCodec::Role::Client, d->m_options.maxMessageSize);
-    const std::weak_ptr<const void> empty;
-    d->m_liveness->hasGuard = guard.owner_before(empty) || empty.owner_before(guard);
+    d->m_liveness->hasGuard = util::isGuardSet(guard);
     d->m_liveness->guard = std::move(guard);
     int fds[2];
     if (::pipe(fds) == 0) {
