@@ -470,6 +470,30 @@ static Result<void> recordManagedFields(const Call &call, const json &live, json
     return {};
 }
 
+// Everything a write to an existing object passes before its commit: the split between the
+// main resource and its status, defaults and validation of the main resource, the
+// custom-resource hook, and (for writes other than apply, which keeps its own) managedFields.
+static Result<json> admitUpdate(ApiServer::Private &self, Call &call, const json &current,
+                                json proposed, const std::string &name, const char *optionsKind)
+{
+    auto prepared = prepareUpdate(call, current, std::move(proposed), call.info.subresource);
+    if (!prepared)
+        return prepared.error();
+    if (call.info.subresource.empty()) {
+        registry::applyDefaults(call.resource, *prepared);
+        const auto causes = registry::validate(call.resource, *prepared, &current);
+        if (!causes.empty())
+            return objectrules::invalid(call.resource, name, causes);
+    }
+    if (auto admitted = admitCustom(self, call, *prepared, &current); !admitted)
+        return admitted.error();
+    if (optionsKind) {
+        if (auto recorded = recordManagedFields(call, current, *prepared, optionsKind); !recorded)
+            return recorded.error();
+    }
+    return prepared;
+}
+
 static void serveApply(ApiServer::Private &self, Call &call, bool dryRun);
 
 void ApiServer::Private::handleCreate(Call &call)
@@ -623,20 +647,9 @@ void ApiServer::Private::handleUpdate(Call &call)
         if (precondition && *precondition != (*current)->modRevision())
             return respondError(call, storageError(call, Error(Error::Code::Conflict, ""), name));
         const json currentObject = (*current)->object();
-        auto result = prepareUpdate(call, currentObject, proposed, call.info.subresource);
+        auto result = admitUpdate(*this, call, currentObject, proposed, name, "UpdateOptions");
         if (!result)
             return respondError(call, result.error());
-        if (call.info.subresource.empty()) {
-            registry::applyDefaults(call.resource, *result);
-            const auto causes = registry::validate(call.resource, *result, &currentObject);
-            if (!causes.empty())
-                return respondError(call, objectrules::invalid(call.resource, name, causes));
-        }
-        if (auto admitted = admitCustom(*this, call, *result, &currentObject); !admitted)
-            return respondError(call, admitted.error());
-        if (auto recorded = recordManagedFields(call, currentObject, *result, "UpdateOptions");
-            !recorded)
-            return respondError(call, recorded.error());
         if (commitUpdate(*this, call, *current, std::move(*result), *dryRun, !precondition))
             return;
     }
@@ -722,20 +735,9 @@ void ApiServer::Private::handlePatch(Call &call)
             return respondError(call, ok.error());
         if (call.info.subresource.empty())
             registry::applyDefaults(call.resource, result);
-        auto prepared = prepareUpdate(call, original, std::move(result), call.info.subresource);
+        auto prepared = admitUpdate(*this, call, original, std::move(result), name, "PatchOptions");
         if (!prepared)
             return respondError(call, prepared.error());
-        if (call.info.subresource.empty()) {
-            registry::applyDefaults(call.resource, *prepared);
-            const auto causes = registry::validate(call.resource, *prepared, &original);
-            if (!causes.empty())
-                return respondError(call, objectrules::invalid(call.resource, name, causes));
-        }
-        if (auto admitted = admitCustom(*this, call, *prepared, &original); !admitted)
-            return respondError(call, admitted.error());
-        if (auto recorded = recordManagedFields(call, original, *prepared, "PatchOptions");
-            !recorded)
-            return respondError(call, recorded.error());
         if (commitUpdate(*this, call, *current, std::move(*prepared), *dryRun, !conditional))
             return;
     }
@@ -1246,17 +1248,9 @@ static void serveApply(ApiServer::Private &self, Call &call, bool dryRun)
         result["apiVersion"] = original.value("apiVersion", call.resource.groupVersion());
         if (call.info.subresource.empty())
             registry::applyDefaults(call.resource, result);
-        auto prepared = prepareUpdate(call, original, std::move(result), call.info.subresource);
+        auto prepared = admitUpdate(self, call, original, std::move(result), name, nullptr);
         if (!prepared)
             return self.respondError(call, prepared.error());
-        if (call.info.subresource.empty()) {
-            registry::applyDefaults(call.resource, *prepared);
-            const auto causes = registry::validate(call.resource, *prepared, &original);
-            if (!causes.empty())
-                return self.respondError(call, objectrules::invalid(call.resource, name, causes));
-        }
-        if (auto admitted = admitCustom(self, call, *prepared, &original); !admitted)
-            return self.respondError(call, admitted.error());
         if (commitUpdate(self, call, *current, std::move(*prepared), dryRun, true))
             return;
     }
