@@ -321,7 +321,9 @@ Result<std::string> Reflector::Private::listPages(const std::string &rv,
             return client::RestClient::decode(http).error();
         element body;
         const auto parsed = parse(http.body, body);
-        http.body = std::string();
+        // Assigning an empty string would keep the capacity (libstdc++ copies a short string
+        // into the existing buffer): swap it out so the body is freed before decoding.
+        std::string().swap(http.body);
         if (parsed != simdjson::SUCCESS || !body.is_object())
             return Error(Error::Code::Decode, "the list answer is not a JSON object");
         std::string_view kind;
@@ -356,7 +358,7 @@ Result<void> Reflector::Private::listAll(std::string rv)
     setResourceVersion(listed.value());
     // A big list grew the parser to its size; watch events need a fraction of that.
     parser = simdjson::dom::parser();
-    padded = std::string();
+    std::string().swap(padded);
     sink.replace(std::move(objects), listed.value());
     return {};
 }

@@ -7,10 +7,11 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace kd::core::cache {
@@ -54,8 +55,9 @@ Indexers standard();
 std::optional<api::ObjectKey> keyOf(const api::JsonView &object);
 
 // client-go's ThreadSafeStore with an Indexer: objects by ObjectKey plus secondary indexes kept up
-// to date on every change. Owned by one informer (written only by its reflector thread) and read
-// from any thread; all members are thread-safe. Objects without metadata.name are ignored.
+// to date on every change, at about 80 bytes per object beyond the documents (bench_informer).
+// Owned by one informer (written only by its reflector thread) and read from any thread; all
+// members are thread-safe. Objects without metadata.name are ignored.
 class Store final
 {
 public:
@@ -75,6 +77,7 @@ public:
     // Adds an index at any time; existing objects are indexed at once.
     void addIndexer(const std::string &name, IndexFunc indexer);
 
+    // list(), keys(), byIndex() and indexKeys() answer in key order (namespace, then name).
     ObjectPtr get(const api::ObjectKey &key) const;
     std::vector<ObjectPtr> list() const;
     std::vector<api::ObjectKey> keys() const;
@@ -87,27 +90,66 @@ public:
     std::vector<std::string> indexValues(const std::string &indexName) const;
 
 private:
-    // Index entries point at the keys of m_items (std::map nodes do not move): a copy of each
-    // key per index value would cost more than the small objects of the Metadata flavour.
-    struct KeyPointerLess
+    // One cached object. Set nodes never move, so index entries point at them and survive the
+    // common watch event (a new version of a known object, same index values) untouched. The key
+    // is read from the document itself: no copy of namespace and name per object.
+    struct Entry
     {
-        bool operator()(const api::ObjectKey *a, const api::ObjectKey *b) const { return *a < *b; }
+        mutable ObjectPtr object; // replaced under the write lock; the key never changes
     };
-    using KeySet = std::set<const api::ObjectKey *, KeyPointerLess>;
+    struct KeyView
+    {
+        std::string_view namespace_;
+        std::string_view name;
+        bool operator==(const KeyView &) const = default;
+    };
+    static KeyView keyView(const Entry &entry);
+    static KeyView keyView(const api::ObjectKey &key) { return {key.namespace_, key.name}; }
+    static KeyView keyView(const KeyView &key) { return key; }
+    // noexcept and cheap: the set then keeps no hash per node (recomputed from the document).
+    struct EntryHash
+    {
+        using is_transparent = void;
+        std::size_t operator()(const KeyView &key) const noexcept;
+        std::size_t operator()(const api::ObjectKey &key) const noexcept
+        {
+            return (*this)(keyView(key));
+        }
+        std::size_t operator()(const Entry &entry) const noexcept
+        {
+            return (*this)(keyView(entry));
+        }
+    };
+    struct EntryEqual
+    {
+        using is_transparent = void;
+        template<typename A, typename B>
+        bool operator()(const A &a, const B &b) const noexcept
+        {
+            return keyView(a) == keyView(b);
+        }
+    };
+    using Entries = std::unordered_set<Entry, EntryHash, EntryEqual>;
+    // Entries under one index value, sorted by address: 8 bytes per object and value, found by
+    // binary search. Results are put in key order when read.
+    using EntryList = std::vector<const Entry *>;
     struct Index
     {
         IndexFunc func;
-        std::unordered_map<std::string, KeySet> entries;
+        std::unordered_map<std::string, EntryList> entries;
     };
 
-    // `key` must be the key stored in m_items.
-    void indexLocked(const api::ObjectKey &key, const api::CompactJson *oldObject,
+    void indexLocked(const Entry &entry, const api::CompactJson *oldObject,
                      const api::CompactJson *newObject);
+    static void fillIndex(Index &index, const Entries &items);
     void rebuildIndexesLocked();
     static std::vector<std::string> valuesOf(const Index &index, const api::CompactJson *object);
+    const EntryList *entriesLocked(const std::string &indexName, const std::string &value) const;
+    // Sorted by key, as the map this replaced iterated.
+    static std::vector<const Entry *> sortedByKey(std::vector<const Entry *> entries);
 
     mutable std::shared_mutex m_mutex;
-    std::map<api::ObjectKey, ObjectPtr> m_items;
+    Entries m_items;
     std::map<std::string, Index> m_indexes;
 };
 

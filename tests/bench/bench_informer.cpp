@@ -161,10 +161,12 @@ Bodies makeBodies()
 }
 
 // Heap bytes in use (glibc), after handing freed memory back: the precise figure; RSS is noisier.
+// Blocks big enough for glibc to mmap them (a large store's hash table) count too.
 long long heapBytes()
 {
     malloc_trim(0);
-    return static_cast<long long>(mallinfo2().uordblks);
+    const struct mallinfo2 info = mallinfo2();
+    return static_cast<long long>(info.uordblks + info.hblkhd);
 }
 
 nlohmann::json measureFlavour(const char *name, cache::Flavour flavour, const std::string &baseUrl)
@@ -189,25 +191,52 @@ nlohmann::json measureFlavour(const char *name, cache::Flavour flavour, const st
     const long long heapAfter = heapBytes();
     const long long rssAfter = kd::bench::residentBytes();
     const size_t count = informer->store().size();
+    const auto perObject
+        = [count](long long bytes) { return count ? bytes / static_cast<long long>(count) : 0; };
     // The documents alone (CompactJson storage blocks), to tell them apart from store overhead.
     long long documentBytes = 0;
-    for (const auto &object : informer->store().list())
+    std::vector<cache::ObjectPtr> objects = informer->store().list();
+    for (const auto &object : objects)
         documentBytes += static_cast<long long>(object->storageBytes());
+    // Where the heap goes, measured rather than estimated: what stays once the informer is gone
+    // while `objects` still holds the documents (documents with their shared_ptr blocks), then
+    // what a Store of the same documents adds without and with the standard indexes. The rest
+    // is the reflector's, the informer's and the transport's.
+    const long long listBytes = heapBytes() - heapAfter;
     informer->stop();
     informer.reset();
-    nlohmann::json result = {
-        {"flavour", name},
-        {"objects", count},
-        {"initialSyncSeconds", syncSeconds},
-        {"heapBytesPerObject",
-         count ? (heapAfter - heapBefore) / static_cast<long long>(count) : 0},
-        {"rssBytesPerObject", count ? (rssAfter - rssBefore) / static_cast<long long>(count) : 0},
-        {"documentBytesPerObject", count ? documentBytes / static_cast<long long>(count) : 0}};
+    const long long heldDocuments = heapBytes() - heapBefore - listBytes;
+    const auto storeBytes = [&objects](cache::Indexers indexers) {
+        cache::Store store(std::move(indexers));
+        const long long before = heapBytes();
+        (void)store.replace(objects);
+        return heapBytes() - before;
+    };
+    const long long itemBytes = storeBytes({});
+    const long long indexedBytes = storeBytes(cache::indexes::standard());
+    objects.clear();
+    const long long total = heapAfter - heapBefore;
+    nlohmann::json result = {{"flavour", name},
+                             {"objects", count},
+                             {"initialSyncSeconds", syncSeconds},
+                             {"heapBytesPerObject", perObject(total)},
+                             {"rssBytesPerObject", perObject(rssAfter - rssBefore)},
+                             {"documentBytesPerObject", perObject(documentBytes)},
+                             {"heapBreakdownPerObject",
+                              {{"documents", perObject(heldDocuments)},
+                               {"storeItems", perObject(itemBytes)},
+                               {"storeIndexes", perObject(indexedBytes - itemBytes)},
+                               {"other", perObject(total - heldDocuments - indexedBytes)}}}};
     std::printf("%-9s sync %6.3f s  %5zu objects  heap %6lld B/object  rss %6lld B/object  "
                 "documents %5lld B/object\n",
                 name, syncSeconds, count, result["heapBytesPerObject"].get<long long>(),
                 result["rssBytesPerObject"].get<long long>(),
                 result["documentBytesPerObject"].get<long long>());
+    const nlohmann::json &parts = result["heapBreakdownPerObject"];
+    std::printf("          heap per object: documents+shared_ptr %lld B, store items %lld B, "
+                "indexes %lld B, other %lld B\n",
+                parts["documents"].get<long long>(), parts["storeItems"].get<long long>(),
+                parts["storeIndexes"].get<long long>(), parts["other"].get<long long>());
     return result;
 }
 

@@ -172,6 +172,70 @@ private Q_SLOTS:
         QCOMPARE(names(store.byIndex("app", "x")), Names{"a"});
     }
 
+    // Readers get results in key order (namespace, then name) whatever the order of arrival.
+    void resultsComeInKeyOrder()
+    {
+        Store store(indexes::standard());
+        for (const auto &[ns, name] : std::vector<std::pair<std::string, std::string>>{
+                 {"b", "x"}, {"a", "z"}, {"", "node"}, {"a", "y"}, {"b", "a"}})
+            store.upsert(pod(ns, name, "1", "", {{"app", "web"}}, {}));
+        const std::vector<ObjectKey> expected{
+            {"", "node"}, {"a", "y"}, {"a", "z"}, {"b", "a"}, {"b", "x"}};
+        QVERIFY(store.keys() == expected);
+        QVERIFY(store.indexKeys(indexes::Label, "app=web") == expected);
+        std::vector<ObjectKey> listed;
+        for (const auto &object : store.list())
+            listed.push_back({(*object)["metadata"]["namespace"].toString(),
+                              (*object)["metadata"]["name"].toString()});
+        QVERIFY(listed == expected);
+        std::vector<ObjectKey> indexed;
+        for (const auto &object : store.byIndex(indexes::Label, "app=web"))
+            indexed.push_back({(*object)["metadata"]["namespace"].toString(),
+                               (*object)["metadata"]["name"].toString()});
+        QVERIFY(indexed == expected);
+
+        std::vector<ObjectKey> replaced;
+        for (const auto &delta :
+             store.replace({pod("c", "q", "1", "", {}, {}), pod("a", "b", "1", "", {}, {}),
+                            pod("b", "x", "2", "", {}, {})}))
+            replaced.push_back({(*delta.object)["metadata"]["namespace"].toString(),
+                                (*delta.object)["metadata"]["name"].toString()});
+        const std::vector<ObjectKey> deltaOrder{{"", "node"}, {"a", "b"}, {"a", "y"}, {"a", "z"},
+                                                {"b", "a"},   {"b", "x"}, {"c", "q"}};
+        QVERIFY(replaced == deltaOrder);
+    }
+
+    // A new version with the same index values is what most watch events bring: the indexes
+    // must hand out the new version, not the one they were built with.
+    void indexesServeTheLatestVersion()
+    {
+        Store store(indexes::standard());
+        store.upsert(pod("ns", "a", "1", "node1", {{"app", "web"}}, {"rs-1"}));
+        store.upsert(pod("ns", "a", "2", "node1", {{"app", "web"}}, {"rs-1"}));
+        for (const char *index : {indexes::Label, indexes::NodeName, indexes::OwnerUid}) {
+            const std::string value = std::string(index) == indexes::Label      ? "app=web"
+                                      : std::string(index) == indexes::NodeName ? "node1"
+                                                                                : "rs-1";
+            const auto found = store.byIndex(index, value);
+            QCOMPARE(found.size(), size_t(1));
+            QCOMPARE((*found[0])["metadata"]["resourceVersion"].toString(), std::string("2"));
+        }
+        QCOMPARE(store.get(ObjectKey{"ns", "a"}), store.byIndex(indexes::Namespace, "ns")[0]);
+    }
+
+    void aListNamingAKeyTwiceKeepsTheLaterItem()
+    {
+        Store store(indexes::standard());
+        const auto deltas = store.replace(
+            {pod("ns", "a", "1", "node1", {}, {}), pod("ns", "a", "2", "node2", {}, {})});
+        QCOMPARE(deltas.size(), size_t(1));
+        QCOMPARE(store.size(), size_t(1));
+        QCOMPARE((*store.get(ObjectKey{"ns", "a"}))["metadata"]["resourceVersion"].toString(),
+                 std::string("2"));
+        QVERIFY(store.byIndex(indexes::NodeName, "node1").empty());
+        QCOMPARE(store.byIndex(indexes::NodeName, "node2").size(), size_t(1));
+    }
+
     void throwingIndexerDoesNotCorruptTheStore()
     {
         Store store({{"bad", [](const kd::core::api::JsonView &object) {
