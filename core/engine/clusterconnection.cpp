@@ -59,6 +59,21 @@ struct AuthBridge
         return provider->handleUnauthorized(rejected).ok();
     }
 
+    // Exec plugins may hand out a client certificate instead of (or with) a token.
+    Result<std::optional<transport::ClientCertificatePem>> certificate()
+    {
+        auto value = provider->clientCertificate();
+        if (!value.ok()) {
+            std::lock_guard lock(mutex);
+            lastError = value.error();
+            return value.error();
+        }
+        if (!value.value())
+            return std::optional<transport::ClientCertificatePem>();
+        return std::optional<transport::ClientCertificatePem>(
+            transport::ClientCertificatePem{value.value()->certificatePem, value.value()->keyPem});
+    }
+
     std::optional<Error> error()
     {
         std::lock_guard lock(mutex);
@@ -84,6 +99,7 @@ transport::ConnectionConfig makeConfig(const kubeconfig::Credentials &credential
     if (bridge) {
         config.auth.authorizationHeader = [bridge] { return bridge->header(); };
         config.auth.onUnauthorized = [bridge] { return bridge->unauthorized(); };
+        config.auth.clientCertificate = [bridge] { return bridge->certificate(); };
     }
     return config;
 }

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <core/util/result.h>
+
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace kd::core::transport {
@@ -23,7 +26,14 @@ struct TlsConfig
     std::string serverName;
 };
 
-// Authentication hook. Both callables are invoked on the transport's I/O thread, so they must be
+// A client certificate (chain) and its private key, PEM, handed out at run time.
+struct ClientCertificatePem
+{
+    std::string certificatePem;
+    std::string keyPem;
+};
+
+// Authentication hook. The callables are invoked on the transport's I/O thread, so they must be
 // thread-safe and quick (cache the credential; do slow refreshes elsewhere or accept that other
 // requests of this connection wait meanwhile).
 struct AuthHook
@@ -33,6 +43,13 @@ struct AuthHook
     // Called once when a request is answered 401. Returns true when the credentials changed, in
     // which case the request is sent once more with the new header.
     std::function<bool()> onUnauthorized;
+    // The client certificate to present, for credentials that produce one at run time (exec
+    // plugins); asked before each attempt, ahead of authorizationHeader. A value replaces
+    // tls.clientCertPem/clientKeyPem, nullopt keeps them. An Error fails the request unsent, as
+    // kubectl fails when a credential plugin does. libcurl matches pooled connections and TLS
+    // sessions by the certificate's bytes, so a new certificate gets a new TLS session while
+    // transfers already running finish on the connection of the old one.
+    std::function<util::Result<std::optional<ClientCertificatePem>>()> clientCertificate;
 };
 
 // How transient failures are retried. Follows client-go: a 429 or 5xx answer carrying

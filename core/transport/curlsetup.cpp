@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace kd::core::transport::detail {
 
@@ -124,22 +125,35 @@ util::Result<void> applyConnectionOptions(CURL *easy, const ConnectionConfig &co
     }
 
     const TlsConfig &tls = config.tls;
+    const std::string *certPem = &tls.clientCertPem;
+    const std::string *keyPem = &tls.clientKeyPem;
+    std::optional<ClientCertificatePem> dynamic;
+    if (config.auth.clientCertificate) {
+        auto current = config.auth.clientCertificate();
+        if (!current)
+            return current.error();
+        dynamic = std::move(current).value();
+        if (dynamic) {
+            certPem = &dynamic->certificatePem;
+            keyPem = &dynamic->keyPem;
+        }
+    }
     if (!tls.caPem.empty()) {
         if (auto r = setBlob(easy, CURLOPT_CAINFO_BLOB, tls.caPem, "setting CA certificates"); !r)
             return r;
         // Only the configured CA is trusted, as kubectl does with certificate-authority-data.
         curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
     }
-    if (!tls.clientCertPem.empty()) {
-        if (auto r = setBlob(easy, CURLOPT_SSLCERT_BLOB, tls.clientCertPem,
-                             "setting the client certificate");
+    // Blobs are copied by curl (CURL_BLOB_COPY): `dynamic` may go once they are set.
+    if (!certPem->empty()) {
+        if (auto r
+            = setBlob(easy, CURLOPT_SSLCERT_BLOB, *certPem, "setting the client certificate");
             !r)
             return r;
         curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
     }
-    if (!tls.clientKeyPem.empty()) {
-        if (auto r = setBlob(easy, CURLOPT_SSLKEY_BLOB, tls.clientKeyPem, "setting the client key");
-            !r)
+    if (!keyPem->empty()) {
+        if (auto r = setBlob(easy, CURLOPT_SSLKEY_BLOB, *keyPem, "setting the client key"); !r)
             return r;
         curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
     }

@@ -1,6 +1,12 @@
 #include <core/transport/httpclient.h>
 #include <core/util/log.h>
 
+#include <core/engine/clusterconnection.h>
+#include <core/kubeconfig/credentials.h>
+#include <core/kubeconfig/kubeconfig.h>
+
+#include <nlohmann/json.hpp>
+
 #include "testserver.h"
 
 #include <QFile>
@@ -13,7 +19,9 @@
 
 #include <zlib.h>
 
+#include <atomic>
 #include <mutex>
+#include <optional>
 
 using namespace kd::core;
 using namespace kd::core::transport;
@@ -138,6 +146,9 @@ private slots:
     void tlsInsecureSkipVerify();
     void tlsServerName();
     void tlsClientCertificate();
+    void runtimeClientCertificate();
+    void execPluginCertificate_data();
+    void execPluginCertificate();
     void cancelledOrExpiredReceiverGetsNothing();
     void httpProxy();
 
@@ -167,6 +178,9 @@ void tst_HttpClient::initTestCase()
         "client.csr",
         "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out "
         "client.crt",
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=bob/O=devs -keyout bob.key -out bob.csr",
+        "openssl x509 -req -in bob.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out "
+        "bob.crt",
     };
     for (const QString &step : script) {
         QProcess process;
@@ -771,6 +785,138 @@ void tst_HttpClient::tlsClientCertificate()
     auto response = client.sendAndWait(get("/version"));
     QVERIFY2(response.ok(), response.ok() ? "" : response.error().message().c_str());
     QCOMPARE(response->body, std::string("hello alice"));
+}
+
+// An exec plugin's certificate, asked for per request: it replaces the static one, a changed
+// certificate is presented on a new TLS session (never on the pooled connection of the old one),
+// and a failure to produce one fails the request unsent.
+void tst_HttpClient::runtimeClientCertificate()
+{
+    QVERIFY(m_pkiOk);
+    std::atomic<int> served{0};
+    TestServer server(
+        [&served](const TestRequest &request, QTcpSocket *socket, QByteArray &) {
+            ++served;
+            socket->write(httpResponse(200, "hello " + request.peerCommonName));
+            return false;
+        },
+        serverTls(true));
+    ConnectionConfig config = tlsConfig(server, true);
+    config.tls.clientCertPem = readFile(m_pki.filePath("client.crt"));
+    config.tls.clientKeyPem = readFile(m_pki.filePath("client.key"));
+    std::mutex mutex;
+    std::string user = "bob";
+    std::optional<util::Error> failure;
+    config.auth.clientCertificate = [&]() -> util::Result<std::optional<ClientCertificatePem>> {
+        std::lock_guard lock(mutex);
+        if (failure)
+            return *failure;
+        if (user.empty())
+            return std::optional<ClientCertificatePem>();
+        return std::optional<ClientCertificatePem>(
+            ClientCertificatePem{readFile(m_pki.filePath(QString::fromStdString(user) + ".crt")),
+                                 readFile(m_pki.filePath(QString::fromStdString(user) + ".key"))});
+    };
+    const auto set = [&](std::string next, std::optional<util::Error> error) {
+        std::lock_guard lock(mutex);
+        user = std::move(next);
+        failure = std::move(error);
+    };
+    HttpClient client(config, inlineExecutor());
+    const auto body = [&client] {
+        auto response = client.sendAndWait(get("/version"));
+        return response.ok() ? response->body : "error: " + response.error().message();
+    };
+    QCOMPARE(body(), std::string("hello bob"));
+    QCOMPARE(body(), std::string("hello bob"));
+    set("client", std::nullopt);
+    QCOMPARE(body(), std::string("hello alice"));
+    set("", std::nullopt); // nothing at run time: the static certificate (alice as well)
+    QCOMPARE(body(), std::string("hello alice"));
+    set("bob", std::nullopt);
+    QCOMPARE(body(), std::string("hello bob"));
+
+    const int before = served.load();
+    set("bob", util::Error(util::Error::Code::Unauthorized, "exec plugin kd-auth: exited with 1"));
+    auto response = client.sendAndWait(get("/version"));
+    QVERIFY(!response.ok());
+    QCOMPARE(response.error().code(), util::Error::Code::Unauthorized);
+    QCOMPARE(response.error().message(), std::string("exec plugin kd-auth: exited with 1"));
+    QCOMPARE(served.load(), before);
+}
+
+void tst_HttpClient::execPluginCertificate_data()
+{
+    QTest::addColumn<QString>("certificate");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("valid") << "client.crt"
+                           << "hello alice";
+    QTest::newRow("not a certificate") << ""
+                                       << "error: exec plugin";
+    QTest::newRow("key of another certificate") << "bob.crt"
+                                                << "error: exec plugin";
+}
+
+// The whole path with a real credential plugin: kubeconfig exec user -> ExecAuth -> the
+// connection's auth hook -> the TLS handshake, the server seeing the plugin's certificate.
+void tst_HttpClient::execPluginCertificate()
+{
+    QFETCH(QString, certificate);
+    QFETCH(QString, expected);
+    QVERIFY(m_pkiOk);
+    TestServer server(
+        [](const TestRequest &request, QTcpSocket *socket, QByteArray &) {
+            socket->write(httpResponse(200, "hello " + request.peerCommonName));
+            return false;
+        },
+        serverTls(true));
+    QTemporaryDir dir;
+    const std::string certificatePem = certificate.isEmpty()
+                                           ? std::string("-----BEGIN CERTIFICATE-----\nbm9uZQ==\n"
+                                                         "-----END CERTIFICATE-----\n")
+                                           : readFile(m_pki.filePath(certificate));
+    const nlohmann::json credential
+        = {{"apiVersion", "client.authentication.k8s.io/v1"},
+           {"kind", "ExecCredential"},
+           {"status",
+            {{"clientCertificateData", certificatePem},
+             {"clientKeyData", readFile(m_pki.filePath("client.key"))}}}};
+    QFile output(dir.filePath("credential.json"));
+    QVERIFY(output.open(QIODevice::WriteOnly));
+    output.write(QByteArray::fromStdString(credential.dump()));
+    output.close();
+    QFile plugin(dir.filePath("kd-cert-plugin"));
+    QVERIFY(plugin.open(QIODevice::WriteOnly));
+    plugin.write("#!/bin/sh\ncat '" + output.fileName().toUtf8() + "'\n");
+    plugin.close();
+    plugin.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QFile kubeconfig(dir.filePath("kubeconfig"));
+    QVERIFY(kubeconfig.open(QIODevice::WriteOnly));
+    kubeconfig.write("clusters:\n- name: c\n  cluster:\n    server: https://localhost:"
+                     + QByteArray::number(server.port())
+                     + "\n    certificate-authority: " + m_pki.filePath("ca.crt").toUtf8()
+                     + "\nusers:\n- name: u\n  user:\n    exec:\n"
+                       "      apiVersion: client.authentication.k8s.io/v1\n"
+                       "      interactiveMode: Never\n      command: "
+                     + plugin.fileName().toUtf8()
+                     + "\ncontexts:\n- name: ctx\n  context: {cluster: c, user: u}\n");
+    kubeconfig.close();
+
+    auto credentials = kubeconfig::resolveCredentials(
+        kubeconfig::Kubeconfig::loadFile(kubeconfig.fileName().toStdString()), "ctx");
+    QVERIFY2(credentials.ok(), credentials.ok() ? "" : credentials.error().message().c_str());
+    QVERIFY(!credentials->clientCertificate); // the plugin is the only source
+    ConnectionConfig config = engine::ClusterConnection::connectionConfig(credentials.value());
+    config.retry.maxRetries = 0;
+    HttpClient client(config, inlineExecutor());
+    auto response = client.sendAndWait(get("/version"));
+    const std::string body
+        = response.ok() ? response->body : "error: " + response.error().message();
+    QVERIFY2(body.starts_with(expected.toStdString()), body.c_str());
+    if (!response.ok())
+        QVERIFY2(body.find("client certificate") != std::string::npos
+                     || body.find("client key") != std::string::npos,
+                 body.c_str());
 }
 
 void tst_HttpClient::cancelledOrExpiredReceiverGetsNothing()
