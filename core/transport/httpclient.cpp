@@ -180,6 +180,10 @@ HttpClient::Private::Private(ConnectionConfig config, Executor executor)
     detail::ensureCurlGlobalInit();
     m_multi = curl_multi_init();
     curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    // libcurl's default cache holds four idle connections per transfer in progress, so it shrinks
+    // whenever a burst of parallel requests ends, and HTTP/1.1 servers then pay a TLS handshake
+    // for every connection closed that way. A fixed size keeps a burst's connections for reuse.
+    curl_multi_setopt(m_multi, CURLMOPT_MAXCONNECTS, 64L);
     m_thread = std::thread([this] { run(); });
 }
 
