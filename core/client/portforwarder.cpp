@@ -4,6 +4,8 @@
 #include <core/client/channelprotocol.h>
 #include <core/client/resourceref.h>
 #include <core/client/restclient.h>
+#include <core/client/spdysession.h>
+#include <core/client/spdyupgradeconnection.h>
 #include <core/transport/httpclient.h>
 #include <core/transport/websocket.h>
 #include <core/util/guard.h>
@@ -41,6 +43,8 @@ namespace {
 const util::LogCategory lcPortForward{"kd.client.portforward"};
 
 constexpr size_t kReadChunk = 64 * 1024;
+// Local bytes held while the remote side is not ready; reading pauses above this.
+constexpr size_t kMaxPending = 1024 * 1024;
 
 std::string stringAt(const nlohmann::json &object, const char *a, const char *b)
 {
@@ -81,12 +85,20 @@ void closeFd(int &fd)
     fd = -1;
 }
 
-// What a connection's WebSocket reports, handed from its thread to the socket thread.
+// What a connection's transport reports, handed from its thread to the socket thread.
 struct Inbox
 {
     std::mutex mutex;
-    std::deque<std::string> messages; // binary payloads
+    std::optional<std::string> opened; // the negotiated (sub)protocol
+    std::deque<std::string> messages;  // binary payloads or raw bytes, in order
     std::optional<Result<WebSocketClose>> closed;
+};
+
+// How a connection reaches the pod. Decided when its transport opens.
+enum class ForwardProtocol {
+    Negotiating,
+    ChannelV4, // v4.channel.k8s.io inside WebSocket messages
+    Spdy,      // SPDY/3.1 streams, inside a WebSocket or over the raw upgrade
 };
 
 // One accepted local connection; socket thread only (except the inbox).
@@ -94,13 +106,31 @@ struct Connection
 {
     int fd = -1;
     std::shared_ptr<Inbox> inbox = std::make_shared<Inbox>();
+    // Exactly one transport at a time: the WebSocket first, the SPDY upgrade after a refusal.
     std::unique_ptr<WebSocket> socket;
+    std::unique_ptr<SpdyUpgradeConnection> upgrade;
+    ForwardProtocol protocol = ForwardProtocol::Negotiating;
+    bool transportOpened = false;
     std::string toLocal;
+    // Local bytes read before the remote side can take them.
+    std::string toRemote;
+    // v4
     int dataPrefixLeft = 2;
     int errorPrefixLeft = 2;
+    // SPDY
+    std::unique_ptr<SpdySession> spdy;
+    std::uint32_t errorStream = 0;
+    std::uint32_t dataStream = 0;
+    bool dataReplied = false;
+    bool dataFinSent = false;
+    bool dataDone = false; // the pod's side sent FIN
+    bool errorStreamDone = false;
+    std::chrono::steady_clock::time_point nextPing;
     std::string errorText;
     bool localEof = false;
     bool remoteClosed = false;
+    bool transportClosing = false; // SPDY ended the forward; the transport is being closed
+    bool failureReported = false;
 };
 
 } // namespace
@@ -144,6 +174,10 @@ public:
     int wakeRead = -1;
     int wakeWrite = -1;
     std::thread thread;
+    // Socket thread only.
+    std::uint64_t nextRequestId = 0;
+    // The server refused the WebSocket upgrade but took the SPDY one: skip the WebSocket.
+    bool preferUpgrade = false;
 
     void deliver(std::function<void()> fn);
     // Without the mutex held: an inline executor may call back into status().
@@ -153,6 +187,14 @@ public:
     void wake();
     void run();
     void accept(std::list<Connection> &connections);
+    void openWebSocket(Connection &connection, const std::string &pod);
+    void openUpgrade(Connection &connection, const std::string &pod);
+    void startSpdy(Connection &connection);
+    void sendToRemote(Connection &connection, std::string_view bytes);
+    void flushSpdy(Connection &connection);
+    void closeTransport(Connection &connection);
+    void handleSpdyEvents(Connection &connection);
+    void reportClosed(Connection &connection, const Result<WebSocketClose> &closed);
     bool pump(Connection &connection, short revents);
     void shutdown();
 };
@@ -254,52 +296,286 @@ void PortForwarder::Private::accept(std::list<Connection> &connections)
         }
         Connection &connection = connections.emplace_back();
         connection.fd = fd;
-        transport::WebSocketOptions wsOptions;
-        wsOptions.subprotocols = {std::string(kChannelProtocolV4)};
-        wsOptions.pingInterval = options.pingInterval;
-        std::weak_ptr<Inbox> inbox = connection.inbox;
-        const int wakeFd = wakeWrite;
-        auto poke = [wakeFd] {
-            const char byte = 1;
-            [[maybe_unused]] const auto written = ::write(wakeFd, &byte, 1);
-        };
-        transport::WebSocketHandler wsHandler;
-        wsHandler.message = [inbox, poke](WebSocketMessage message) {
-            if (message.opcode != WebSocketOpcode::Binary)
-                return;
-            if (auto box = inbox.lock()) {
-                std::lock_guard lock(box->mutex);
-                box->messages.push_back(std::move(message.payload));
+        if (preferUpgrade)
+            openUpgrade(connection, pod);
+        else
+            openWebSocket(connection, pod);
+    }
+}
+
+void PortForwarder::Private::openWebSocket(Connection &connection, const std::string &pod)
+{
+    transport::WebSocketOptions wsOptions;
+    // A server that tunnels SPDY (1.31+) picks the first; older ones proxy the WebSocket to the
+    // kubelet, which speaks v4.
+    wsOptions.subprotocols
+        = {std::string(kPortForwardSpdyWebSocketProtocol), std::string(kChannelProtocolV4)};
+    wsOptions.pingInterval = options.pingInterval;
+    std::weak_ptr<Inbox> inbox = connection.inbox;
+    const int wakeFd = wakeWrite;
+    auto poke = [wakeFd] {
+        const char byte = 1;
+        [[maybe_unused]] const auto written = ::write(wakeFd, &byte, 1);
+    };
+    transport::WebSocketHandler wsHandler;
+    wsHandler.opened = [inbox, poke](const std::string &subprotocol) {
+        if (auto box = inbox.lock()) {
+            std::lock_guard lock(box->mutex);
+            box->opened = subprotocol;
+        }
+        poke();
+    };
+    wsHandler.message = [inbox, poke](WebSocketMessage message) {
+        if (message.opcode != WebSocketOpcode::Binary)
+            return;
+        if (auto box = inbox.lock()) {
+            std::lock_guard lock(box->mutex);
+            box->messages.push_back(std::move(message.payload));
+        }
+        poke();
+    };
+    wsHandler.closed = [inbox, poke](Result<WebSocketClose> result) {
+        if (auto box = inbox.lock()) {
+            std::lock_guard lock(box->mutex);
+            box->closed = std::move(result);
+        }
+        poke();
+    };
+    // The socket's callbacks run inline on its own thread and only fill the inbox.
+    connection.socket = std::make_unique<WebSocket>(
+        client->http().config(), [](std::function<void()> fn) { fn(); },
+        request({options.namespace_, pod}, options.remotePort), std::move(wsOptions),
+        std::move(wsHandler));
+}
+
+void PortForwarder::Private::openUpgrade(Connection &connection, const std::string &pod)
+{
+    // A fresh inbox: nothing the refused WebSocket reported may leak into this transport.
+    connection.inbox = std::make_shared<Inbox>();
+    std::weak_ptr<Inbox> inbox = connection.inbox;
+    const int wakeFd = wakeWrite;
+    auto poke = [wakeFd] {
+        const char byte = 1;
+        [[maybe_unused]] const auto written = ::write(wakeFd, &byte, 1);
+    };
+    SpdyUpgradeOptions upgradeOptions;
+    upgradeOptions.streamProtocols = {std::string(kPortForwardProtocol)};
+    SpdyUpgradeHandler upgradeHandler;
+    upgradeHandler.opened = [inbox, poke](const std::string &protocol) {
+        if (auto box = inbox.lock()) {
+            std::lock_guard lock(box->mutex);
+            box->opened = protocol;
+        }
+        poke();
+    };
+    upgradeHandler.data = [inbox, poke](std::string bytes) {
+        if (auto box = inbox.lock()) {
+            std::lock_guard lock(box->mutex);
+            box->messages.push_back(std::move(bytes));
+        }
+        poke();
+    };
+    upgradeHandler.closed = [inbox, poke](Result<void> result) {
+        if (auto box = inbox.lock()) {
+            std::lock_guard lock(box->mutex);
+            box->closed = result ? Result<WebSocketClose>(WebSocketClose{})
+                                 : Result<WebSocketClose>(result.error());
+        }
+        poke();
+    };
+    connection.upgrade = std::make_unique<SpdyUpgradeConnection>(
+        client->http().config(), [](std::function<void()> fn) { fn(); },
+        request({options.namespace_, pod}, options.remotePort), std::move(upgradeOptions),
+        std::move(upgradeHandler));
+}
+
+// Opens the error stream (half-closed at once: nothing is written to it) and then the data
+// stream, as client-go does; both carry the port and the request id that pairs them.
+void PortForwarder::Private::startSpdy(Connection &connection)
+{
+    connection.protocol = ForwardProtocol::Spdy;
+    connection.spdy = std::make_unique<SpdySession>(SpdyRole::Client);
+    connection.nextPing = std::chrono::steady_clock::now() + options.pingInterval;
+    const std::string port = std::to_string(options.remotePort);
+    const std::string requestId = std::to_string(nextRequestId++);
+    auto errorStream = connection.spdy->openStream(
+        {{"streamtype", "error"}, {"port", port}, {"requestid", requestId}});
+    auto dataStream = connection.spdy->openStream(
+        {{"streamtype", "data"}, {"port", port}, {"requestid", requestId}});
+    if (!errorStream || !dataStream) {
+        // Only an encoder failure gets here; the connection cannot continue.
+        connection.errorText = "cannot open SPDY streams";
+        connection.remoteClosed = true;
+        return;
+    }
+    connection.errorStream = *errorStream;
+    connection.dataStream = *dataStream;
+    [[maybe_unused]] auto closed = connection.spdy->closeStream(connection.errorStream);
+    flushSpdy(connection);
+}
+
+void PortForwarder::Private::flushSpdy(Connection &connection)
+{
+    if (!connection.spdy || !connection.spdy->hasOutput())
+        return;
+    std::string bytes = connection.spdy->takeOutput();
+    // Inside the WebSocket the messages form one byte stream; their boundaries carry no meaning.
+    if (connection.socket)
+        connection.socket->sendBinary(std::move(bytes));
+    else if (connection.upgrade)
+        connection.upgrade->send(std::move(bytes));
+}
+
+void PortForwarder::Private::closeTransport(Connection &connection)
+{
+    if (connection.socket)
+        connection.socket->close(transport::WebSocketCloseCode::Normal);
+    if (connection.upgrade)
+        connection.upgrade->close();
+}
+
+void PortForwarder::Private::sendToRemote(Connection &connection, std::string_view bytes)
+{
+    if (connection.remoteClosed)
+        return;
+    switch (connection.protocol) {
+    case ForwardProtocol::ChannelV4:
+        connection.socket->sendBinary(encodeChannelFrame(0, bytes));
+        return;
+    case ForwardProtocol::Spdy:
+        if (connection.dataReplied && connection.spdy->isOpen(connection.dataStream)) {
+            [[maybe_unused]] auto sent = connection.spdy->sendData(connection.dataStream, bytes);
+            flushSpdy(connection);
+            return;
+        }
+        break;
+    case ForwardProtocol::Negotiating:
+        break;
+    }
+    connection.toRemote.append(bytes);
+}
+
+void PortForwarder::Private::handleSpdyEvents(Connection &connection)
+{
+    while (auto event = connection.spdy->takeEvent()) {
+        const bool isData = event->streamId == connection.dataStream;
+        const bool isError = event->streamId == connection.errorStream;
+        switch (event->kind) {
+        case SpdyEvent::Kind::Reply:
+            if (isData && !connection.dataReplied) {
+                connection.dataReplied = true;
+                std::string pending;
+                pending.swap(connection.toRemote);
+                if (!pending.empty())
+                    sendToRemote(connection, pending);
             }
-            poke();
-        };
-        wsHandler.closed = [inbox, poke](Result<WebSocketClose> result) {
-            if (auto box = inbox.lock()) {
-                std::lock_guard lock(box->mutex);
-                box->closed = std::move(result);
+            break;
+        case SpdyEvent::Kind::Data:
+            if (isData)
+                connection.toLocal.append(event->data);
+            else if (isError)
+                connection.errorText.append(event->data);
+            break;
+        case SpdyEvent::Kind::RemoteClosed:
+            if (isData)
+                connection.dataDone = true;
+            else if (isError)
+                connection.errorStreamDone = true;
+            break;
+        case SpdyEvent::Kind::Reset:
+            if (isData) {
+                connection.remoteClosed = true;
+                if (connection.errorText.empty())
+                    connection.errorText = "the server reset the port-forward stream (status "
+                                           + std::to_string(event->status) + ")";
+            } else if (isError) {
+                connection.errorStreamDone = true;
             }
-            poke();
-        };
-        // The socket's callbacks run inline on its own thread and only fill the inbox.
-        connection.socket = std::make_unique<WebSocket>(
-            client->http().config(), [](std::function<void()> fn) { fn(); },
-            request({options.namespace_, pod}, options.remotePort), std::move(wsOptions),
-            std::move(wsHandler));
+            break;
+        case SpdyEvent::Kind::GoAway:
+            // Streams above the server's last accepted id will never be served.
+            if (event->streamId < connection.dataStream) {
+                connection.remoteClosed = true;
+                if (connection.errorText.empty())
+                    connection.errorText = "the server refused the port-forward streams";
+            }
+            break;
+        case SpdyEvent::Kind::StreamOpened:
+            // The port-forward server opens no streams of its own.
+            connection.spdy->resetStream(event->streamId, SpdyRstStatus::RefusedStream);
+            break;
+        case SpdyEvent::Kind::Headers:
+        case SpdyEvent::Kind::PingReply:
+            break;
+        }
+    }
+    // The forward ends when the pod's side has ended and the error stream has said whether
+    // that was a failure; a failure on the error stream ends it at once, as in kubectl.
+    if (connection.errorStreamDone && (connection.dataDone || !connection.errorText.empty()))
+        connection.remoteClosed = true;
+    flushSpdy(connection);
+}
+
+void PortForwarder::Private::reportClosed(Connection &connection,
+                                          const Result<WebSocketClose> &closed)
+{
+    connection.failureReported = true;
+    if (!connection.errorText.empty()) {
+        reportConnectionError(Error(Error::Code::ServiceUnavailable, connection.errorText));
+    } else if (!closed) {
+        const Error &error = closed.error();
+        // A refused upgrade carries the server's Status as its message.
+        const nlohmann::json body = nlohmann::json::parse(error.message(), nullptr, false);
+        reportConnectionError(body.is_object() && body.contains("message")
+                                      && body["message"].is_string()
+                                  ? Error(error.code(), error.httpStatus(), error.reason(),
+                                          body["message"].get<std::string>())
+                                  : error);
     }
 }
 
 // Moves bytes both ways; false when the connection is finished.
 bool PortForwarder::Private::pump(Connection &connection, short revents)
 {
+    std::optional<std::string> opened;
     std::deque<std::string> messages;
     std::optional<Result<WebSocketClose>> closed;
     {
         std::lock_guard lock(connection.inbox->mutex);
+        opened.swap(connection.inbox->opened);
         messages.swap(connection.inbox->messages);
         if (connection.inbox->closed && !connection.remoteClosed)
             closed = connection.inbox->closed;
     }
+    if (opened && !connection.transportOpened) {
+        connection.transportOpened = true;
+        if (connection.upgrade || *opened == kPortForwardSpdyWebSocketProtocol) {
+            startSpdy(connection);
+        } else {
+            connection.protocol = ForwardProtocol::ChannelV4;
+            std::string pending;
+            pending.swap(connection.toRemote);
+            if (!pending.empty())
+                sendToRemote(connection, pending);
+            if (connection.localEof)
+                connection.socket->close(transport::WebSocketCloseCode::Normal);
+        }
+    }
     for (const std::string &message : messages) {
+        if (connection.protocol == ForwardProtocol::Spdy) {
+            if (connection.remoteClosed)
+                break;
+            if (auto fed = connection.spdy->feed(message); !fed) {
+                connection.spdy->goAway(SpdyRstStatus::ProtocolError);
+                flushSpdy(connection);
+                connection.remoteClosed = true;
+                connection.failureReported = true;
+                reportConnectionError(fed.error());
+                break;
+            }
+            handleSpdyEvents(connection);
+            continue;
+        }
         auto frame = decodeChannelFrame(message);
         if (!frame)
             continue;
@@ -318,39 +594,85 @@ bool PortForwarder::Private::pump(Connection &connection, short revents)
         else
             connection.errorText.append(payload);
     }
-    if (closed) {
-        connection.remoteClosed = true;
-        if (!connection.errorText.empty()) {
+    if (connection.protocol == ForwardProtocol::Spdy && connection.remoteClosed && !closed
+        && !connection.transportClosing) {
+        // SPDY ended the forward (data FIN, reset or error text) while the transport is open.
+        connection.transportClosing = true;
+        if (!connection.errorText.empty() && !connection.failureReported) {
+            connection.failureReported = true;
             reportConnectionError(Error(Error::Code::ServiceUnavailable, connection.errorText));
-        } else if (!*closed) {
-            const Error &error = closed->error();
-            // A refused upgrade carries the server's Status as its message.
-            const nlohmann::json body = nlohmann::json::parse(error.message(), nullptr, false);
-            reportConnectionError(body.is_object() && body.contains("message")
-                                          && body["message"].is_string()
-                                      ? Error(error.code(), error.httpStatus(), error.reason(),
-                                              body["message"].get<std::string>())
-                                      : error);
         }
+        closeTransport(connection);
+    }
+    if (closed) {
+        const bool refused = !connection.transportOpened && connection.socket && !*closed
+                             && closed->error().httpStatus() != 0;
+        if (refused) {
+            // No WebSocket port-forward here (a server or proxy that only knows the SPDY
+            // upgrade), or a refusal that the SPDY attempt will repeat with its own Status.
+            lcPortForward.info(options.namespace_ + ": WebSocket port-forward refused ("
+                               + closed->error().message().substr(0, 200)
+                               + "), trying the SPDY/3.1 upgrade");
+            std::string pod;
+            {
+                std::lock_guard lock(mutex);
+                pod = status.pod;
+            }
+            connection.socket.reset();
+            if (!pod.empty()) {
+                openUpgrade(connection, pod);
+                closed.reset();
+            }
+        }
+        if (closed) {
+            connection.remoteClosed = true;
+            // The connection ended under an unfinished data stream: the pod's side is lost.
+            if (connection.protocol == ForwardProtocol::Spdy && *closed
+                && connection.errorText.empty() && !connection.dataDone)
+                connection.errorText = connection.dataReplied
+                                           ? "lost the connection to the pod"
+                                           : "the server closed the connection before the "
+                                             "port-forward stream was accepted";
+            if (!connection.failureReported)
+                reportClosed(connection, *closed);
+        }
+    }
+    if (connection.upgrade && connection.transportOpened && connection.socket == nullptr)
+        preferUpgrade = true;
+
+    // Keep-alive for the raw upgrade; the WebSocket has its own pings.
+    if (connection.protocol == ForwardProtocol::Spdy && connection.upgrade
+        && !connection.remoteClosed && options.pingInterval.count() > 0
+        && std::chrono::steady_clock::now() >= connection.nextPing) {
+        connection.spdy->ping();
+        flushSpdy(connection);
+        connection.nextPing = std::chrono::steady_clock::now() + options.pingInterval;
     }
 
     if ((revents & (POLLIN | POLLHUP | POLLERR)) && !connection.localEof) {
         char buffer[kReadChunk];
-        while (true) {
+        while (connection.toRemote.size() < kMaxPending) {
             const ssize_t n = ::read(connection.fd, buffer, sizeof buffer);
             if (n > 0) {
-                if (!connection.remoteClosed)
-                    connection.socket->sendBinary(
-                        encodeChannelFrame(0, std::string_view(buffer, static_cast<size_t>(n))));
+                sendToRemote(connection, std::string_view(buffer, static_cast<size_t>(n)));
                 continue;
             }
             if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                // v4 has no half-close: the local side ending ends the stream.
                 connection.localEof = true;
-                connection.socket->close(transport::WebSocketCloseCode::Normal);
+                // v4 has no half-close: the local side ending ends the stream. SPDY half-closes
+                // the data stream once it is accepted (below) and keeps receiving.
+                if (connection.protocol == ForwardProtocol::ChannelV4)
+                    connection.socket->close(transport::WebSocketCloseCode::Normal);
             }
             break;
         }
+    }
+    if (connection.protocol == ForwardProtocol::Spdy && connection.localEof
+        && connection.dataReplied && !connection.dataFinSent && !connection.remoteClosed
+        && connection.spdy->isOpen(connection.dataStream)) {
+        connection.dataFinSent = true;
+        [[maybe_unused]] auto fin = connection.spdy->closeStream(connection.dataStream);
+        flushSpdy(connection);
     }
     while (!connection.toLocal.empty()) {
         const ssize_t n = ::send(connection.fd, connection.toLocal.data(),
@@ -363,7 +685,12 @@ bool PortForwarder::Private::pump(Connection &connection, short revents)
             break;
         connection.toLocal.clear();
         connection.localEof = true;
-        connection.socket->close(transport::WebSocketCloseCode::Normal);
+        if (connection.protocol == ForwardProtocol::Spdy && connection.spdy
+            && connection.spdy->isOpen(connection.dataStream)) {
+            connection.spdy->resetStream(connection.dataStream, SpdyRstStatus::Cancel);
+            flushSpdy(connection);
+        }
+        closeTransport(connection);
         break;
     }
     return !(connection.remoteClosed && connection.toLocal.empty());
@@ -390,7 +717,7 @@ void PortForwarder::Private::run()
         fds.push_back({listenFd, POLLIN, 0});
         for (const Connection &connection : connections) {
             short events = 0;
-            if (!connection.localEof)
+            if (!connection.localEof && connection.toRemote.size() < kMaxPending)
                 events |= POLLIN;
             if (!connection.toLocal.empty())
                 events |= POLLOUT;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace kd::core::client {
 
@@ -63,17 +64,28 @@ struct PortForwardHandler
     std::function<void(const util::Error &error)> connectionFailed;
 };
 
-// Forwards 127.0.0.1:localPort to a port of a pod through the API server's WebSocket port-forward
-// protocol (v4.channel.k8s.io: per port a data and an error channel, each starting with the port
-// as two little-endian bytes). Every accepted local connection gets its own WebSocket, so many
-// connections run side by side. A pod informer picks the target and moves to a new pod of the
-// same selector when the old one goes away; connections already open to the old pod end with it.
+// The stream protocol of SPDY port-forward (X-Stream-Protocol-Version of the SPDY upgrade) and
+// the WebSocket subprotocol under which a 1.31+ API server tunnels the same SPDY frames.
+inline constexpr std::string_view kPortForwardProtocol = "portforward.k8s.io";
+inline constexpr std::string_view kPortForwardSpdyWebSocketProtocol = "SPDY/3.1+portforward.k8s.io";
+
+// Forwards 127.0.0.1:localPort to a port of a pod through the API server. Every accepted local
+// connection gets its own upstream connection, so many connections run side by side:
+// - first a WebSocket offering `SPDY/3.1+portforward.k8s.io` (kube-apiserver 1.31+ tunnels SPDY
+//   frames in it, as kubectl 1.31+ uses it) and `v4.channel.k8s.io` (older servers proxy it to the
+//   kubelet: per port a data and an error channel, each starting with the port as two
+//   little-endian bytes); the server's choice decides;
+// - if the server refuses the WebSocket upgrade (any non-101), the SPDY/3.1 upgrade by POST that
+//   kubectl 1.27–1.30 use; once that worked, later connections go there directly.
+// Over SPDY each connection has an error stream (half-closed at once) and a data stream with the
+// headers streamtype, port and requestid; local EOF half-closes the data stream, text on the
+// error stream fails the connection with that text.
+// A pod informer picks the target and moves to a new pod of the same selector when the old one
+// goes away; connections already open to the old pod end with it.
 // Threads: one socket thread owned by the forwarder polls the listener and the local sockets;
-// each WebSocket has its own thread; status and errors reach the handler through the executor,
-// guarded by `guard`. Owned by its user; every member may be called from any thread, stop()
-// and the destructor not from inside the handler when the executor runs inline.
-// Not done: SPDY/3.1 framing over WebSocket (kubectl 1.31+'s protocol), for servers whose
-// kubelets offer only that.
+// each upstream connection has its own thread; status and errors reach the handler through the
+// executor, guarded by `guard`. Owned by its user; every member may be called from any thread,
+// stop() and the destructor not from inside the handler when the executor runs inline.
 class PortForwarder final
 {
 public:
@@ -90,7 +102,8 @@ public:
     void stop();
     PortForwardStatus status() const;
 
-    // GET /api/v1/namespaces/NS/pods/P/portforward?ports=PORT
+    // /api/v1/namespaces/NS/pods/P/portforward?ports=PORT (GET for the WebSocket, POST for the
+    // SPDY upgrade; SPDY carries the port in stream headers, the query is for v4).
     static transport::HttpRequest request(const api::ObjectKey &pod, std::uint16_t port);
 
 private:
