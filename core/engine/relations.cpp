@@ -575,6 +575,17 @@ std::size_t RelationGraph::size() const
     return d->nodes.size();
 }
 
+namespace {
+
+std::vector<Relation> ofType(std::vector<Relation> all, std::optional<RelationType> type)
+{
+    if (type)
+        std::erase_if(all, [&](const Relation &relation) { return relation.type != *type; });
+    return all;
+}
+
+} // namespace
+
 std::vector<Relation> RelationGraph::outgoing(const NodeId &id,
                                               std::optional<RelationType> type) const
 {
@@ -583,14 +594,7 @@ std::vector<Relation> RelationGraph::outgoing(const NodeId &id,
         std::shared_lock lock(d->mutex);
         d->collectOutgoing(id, all);
     }
-    if (!type)
-        return all;
-    std::vector<Relation> out;
-    for (Relation &relation : all) {
-        if (relation.type == *type)
-            out.push_back(std::move(relation));
-    }
-    return out;
+    return ofType(std::move(all), type);
 }
 
 std::vector<Relation> RelationGraph::incoming(const NodeId &id,
@@ -601,14 +605,7 @@ std::vector<Relation> RelationGraph::incoming(const NodeId &id,
         std::shared_lock lock(d->mutex);
         d->collectIncoming(id, all);
     }
-    if (!type)
-        return all;
-    std::vector<Relation> out;
-    for (Relation &relation : all) {
-        if (relation.type == *type)
-            out.push_back(std::move(relation));
-    }
-    return out;
+    return ofType(std::move(all), type);
 }
 
 std::vector<Relation> RelationGraph::owners(const NodeId &id) const
