@@ -1,5 +1,7 @@
 #include "validation.h"
 
+#include "validationrules.h"
+
 #include <localcluster/apiserver/resourcecatalog.h>
 
 #include <localcluster/apiserver/jsonpath.h>
@@ -15,63 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-using Causes = std::vector<Error::Cause>;
-
-void required(Causes &causes, const std::string &field)
-{
-    causes.push_back({"FieldValueRequired", "Required value", field});
-}
-
-bool missing(const json &object, const char *key)
-{
-    if (!object.is_object())
-        return true;
-    auto it = object.find(key);
-    return it == object.end() || it->is_null()
-           || (it->is_string() && it->get<std::string>().empty())
-           || (it->is_array() && it->empty());
-}
-
-std::string quoted(const std::string &text)
-{
-    return json(text).dump();
-}
-
-void validateContainers(Causes &causes, const json &spec, const std::string &path)
-{
-    const json containers = spec.is_object() ? spec.value("containers", json()) : json();
-    if (!containers.is_array() || containers.empty()) {
-        required(causes, path + ".containers");
-        return;
-    }
-    for (std::size_t i = 0; i < containers.size(); ++i) {
-        const std::string at = path + ".containers[" + std::to_string(i) + "]";
-        if (missing(containers[i], "name"))
-            required(causes, at + ".name");
-        if (missing(containers[i], "image"))
-            required(causes, at + ".image");
-    }
-}
-
-// Workloads whose selector must select their own template (apps/v1 and batch/v1).
-void validateSelectorAndTemplate(Causes &causes, const json &spec, bool selectorRequired)
-{
-    const json selector = spec.is_object() ? spec.value("selector", json()) : json();
-    const json labels = valueAt(spec, "/template/metadata/labels"_json_pointer);
-    if (selector.is_null() && selectorRequired)
-        required(causes, "spec.selector");
-    if (selector.is_object() && !selectorMatches(selector, labels))
-        causes.push_back({"FieldValueInvalid",
-                          "Invalid value: " + goStringMap(labels)
-                              + ": `selector` does not match template `labels`",
-                          "spec.template.metadata.labels"});
-    else if (selector.is_null() && selectorRequired)
-        causes.push_back({"FieldValueInvalid",
-                          "Invalid value: " + goStringMap(labels)
-                              + ": `selector` does not match template `labels`",
-                          "spec.template.metadata.labels"});
-    validateContainers(causes, valueAt(spec, "/template/spec"_json_pointer), "spec.template.spec");
-}
+using rules::Causes;
+using rules::goQuoted;
+using rules::member;
 
 // Go's %#v of a metav1.LabelSelector with only matchLabels (what kubectl users write).
 std::string goLabelSelector(const json &selector)
@@ -84,6 +32,37 @@ std::string goLabelSelector(const json &selector)
                   ? std::string("[]v1.LabelSelectorRequirement{…}")
                   : std::string("[]v1.LabelSelectorRequirement(nil)"))
            + "}";
+}
+
+// Workloads whose selector must select their own template (apps/v1 and batch/v1).
+void validateSelectorAndTemplate(Causes &causes, const json &spec, bool selectorRequired)
+{
+    const json selector = spec.is_object() ? spec.value("selector", json()) : json();
+    const json labels = valueAt(spec, "/template/metadata/labels"_json_pointer);
+    if (selector.is_null() && selectorRequired)
+        rules::required(causes, "spec.selector");
+    if (selector.is_object() && !selectorMatches(selector, labels))
+        causes.push_back({"FieldValueInvalid",
+                          "Invalid value: " + goStringMap(labels)
+                              + ": `selector` does not match template `labels`",
+                          "spec.template.metadata.labels"});
+    else if (selector.is_null() && selectorRequired)
+        causes.push_back({"FieldValueInvalid",
+                          "Invalid value: " + goStringMap(labels)
+                              + ": `selector` does not match template `labels`",
+                          "spec.template.metadata.labels"});
+    rules::validatePodSpec(causes, valueAt(spec, "/template/spec"_json_pointer),
+                           "spec.template.spec");
+}
+
+void validateSelectorImmutable(Causes &causes, const json &spec, const json &previous)
+{
+    const json before = valueAt(previous, "/spec/selector"_json_pointer);
+    const json &after = member(spec, "selector");
+    if (!before.is_null() && before != after)
+        causes.push_back({"FieldValueInvalid",
+                          "Invalid value: " + goLabelSelector(after) + ": field is immutable",
+                          "spec.selector"});
 }
 
 bool validConfigKey(const std::string &key)
@@ -106,7 +85,7 @@ void validateConfigKeys(Causes &causes, const json &object, const char *field)
             continue;
         causes.push_back(
             {"FieldValueInvalid",
-             "Invalid value: " + quoted(it.key())
+             "Invalid value: " + goQuoted(it.key())
                  + ": a valid config key must consist of alphanumeric characters, '-', '_' or "
                    "'.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for "
                    "validation is '[-._a-zA-Z0-9]+')",
@@ -128,8 +107,8 @@ std::string goStringMap(const json &map)
     std::string text = "map[string]string{";
     bool first = true;
     for (auto it = map.begin(); it != map.end(); ++it) { // nlohmann keeps keys sorted, as Go prints
-        text += (first ? "" : ", ") + quoted(it.key()) + ":"
-                + (it->is_string() ? quoted(it->get<std::string>()) : quoted(it->dump()));
+        text += (first ? "" : ", ") + goQuoted(it.key()) + ":"
+                + (it->is_string() ? goQuoted(it->get<std::string>()) : goQuoted(it->dump()));
         first = false;
     }
     return text + "}";
@@ -180,55 +159,67 @@ Causes validate(const ResourceInfo &resource, const json &object, const json *pr
     json spec = object.value("spec", json::object());
     if (!spec.is_object())
         spec = json::object();
+    const json oldSpec = previous ? member(*previous, "spec") : json();
+    const json &metadata = member(object, "metadata");
+    rules::validateLabels(causes, member(metadata, "labels"), "metadata.labels");
+    rules::validateAnnotations(causes, member(metadata, "annotations"), "metadata.annotations");
     if (is(resource, "", "pods")) {
-        validateContainers(causes, spec, "spec");
+        rules::validatePodSpec(causes, spec, "spec");
+        if (previous)
+            rules::validatePodUpdate(causes, spec, oldSpec);
     } else if (is(resource, "apps", "deployments") || is(resource, "apps", "replicasets")
                || is(resource, "apps", "statefulsets") || is(resource, "apps", "daemonsets")) {
         validateSelectorAndTemplate(causes, spec, true);
-        const json replicas = spec.is_object() ? spec.value("replicas", json()) : json();
+        rules::validateTemplateRestartPolicy(causes, valueAt(spec, "/template/spec"_json_pointer),
+                                             "spec.template.spec", {"Always"});
+        const json replicas = spec.value("replicas", json());
         if (replicas.is_number_integer() && replicas.get<std::int64_t>() < 0)
             causes.push_back(
                 {"FieldValueInvalid",
                  "Invalid value: " + replicas.dump() + ": must be greater than or equal to 0",
                  "spec.replicas"});
+        if (is(resource, "apps", "deployments"))
+            rules::validateDeploymentStrategy(causes, spec);
         // apps/v1 selectors never change (the controllers would orphan their pods).
-        if (previous) {
-            const json before = valueAt(*previous, "/spec/selector"_json_pointer);
-            const json after = spec.is_object() ? spec.value("selector", json()) : json();
-            if (!before.is_null() && before != after)
-                causes.push_back(
-                    {"FieldValueInvalid",
-                     "Invalid value: " + goLabelSelector(after) + ": field is immutable",
-                     "spec.selector"});
-        }
+        if (previous)
+            validateSelectorImmutable(causes, spec, *previous);
+        if (previous && is(resource, "apps", "statefulsets"))
+            rules::validateStatefulSetUpdate(causes, spec, oldSpec);
     } else if (is(resource, "batch", "jobs")) {
         validateSelectorAndTemplate(causes, spec, false);
-        const json policy = valueAt(spec, "/template/spec/restartPolicy"_json_pointer);
-        if (policy.is_string() && policy != "OnFailure" && policy != "Never")
-            causes.push_back({"FieldValueNotSupported",
-                              "Unsupported value: " + policy.dump()
-                                  + ": supported values: \"OnFailure\", \"Never\"",
-                              "spec.template.spec.restartPolicy"});
+        rules::validateTemplateRestartPolicy(causes, valueAt(spec, "/template/spec"_json_pointer),
+                                             "spec.template.spec", {"OnFailure", "Never"});
+        rules::validateJobSpec(causes, spec);
         if (previous) {
-            const json before = valueAt(*previous, "/spec/selector"_json_pointer);
-            const json after = spec.is_object() ? spec.value("selector", json()) : json();
-            if (!before.is_null() && before != after)
-                causes.push_back(
-                    {"FieldValueInvalid",
-                     "Invalid value: " + goLabelSelector(after) + ": field is immutable",
-                     "spec.selector"});
+            validateSelectorImmutable(causes, spec, *previous);
+            rules::validateJobUpdate(causes, object, *previous);
         }
+    } else if (is(resource, "batch", "cronjobs")) {
+        const std::string name = rules::text(member(object, "metadata"), "name");
+        if (!previous && name.size() > 52)
+            rules::invalid(causes, "metadata.name", goQuoted(name),
+                           "must be no more than 52 characters");
+        rules::validateCronJob(causes, object);
     } else if (is(resource, "", "services")) {
-        const std::string type = spec.is_object() ? spec.value("type", std::string()) : "";
-        const bool headless = spec.is_object() && spec.value("clusterIP", json()) == "None";
-        if (type != "ExternalName" && !headless && missing(spec, "ports"))
-            required(causes, "spec.ports");
-        if (type == "ExternalName" && missing(spec, "externalName"))
-            required(causes, "spec.externalName");
+        rules::validateServiceSpec(causes, spec);
+        if (previous)
+            rules::validateServiceUpdate(causes, spec, oldSpec);
     } else if (is(resource, "", "configmaps") || is(resource, "", "secrets")) {
+        const bool secret = is(resource, "", "secrets");
         validateConfigKeys(causes, object, "data");
-        validateConfigKeys(causes, object,
-                           is(resource, "", "secrets") ? "stringData" : "binaryData");
+        validateConfigKeys(causes, object, secret ? "stringData" : "binaryData");
+        if (previous)
+            rules::validateConfigUpdate(causes, object, *previous, secret);
+    } else if (is(resource, "", "persistentvolumeclaims")) {
+        if (previous)
+            rules::validatePersistentVolumeClaimUpdate(causes, object, *previous);
+    } else if (is(resource, "storage.k8s.io", "storageclasses")) {
+        if (previous)
+            rules::validateStorageClassUpdate(causes, object, *previous);
+    } else if (is(resource, "rbac.authorization.k8s.io", "rolebindings")
+               || is(resource, "rbac.authorization.k8s.io", "clusterrolebindings")) {
+        if (previous)
+            rules::validateRoleBindingUpdate(causes, object, *previous);
     }
     return causes;
 }
