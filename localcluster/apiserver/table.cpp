@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace kd::lc::apiserver {
@@ -374,50 +375,215 @@ std::vector<TableColumn> tableColumns(const ResourceInfo &resource)
             {"Created At", "date", "", "Time the object was created (creationTimestamp).", 0}};
 }
 
+namespace {
+
+// What every row of one resource's Table is printed with.
+struct TableLayout
+{
+    const printers::Printer *printer = nullptr;
+    std::vector<PrinterColumn> custom;
+    json columns = json::array();
+};
+
+TableLayout tableLayout(const ResourceInfo &resource)
+{
+    TableLayout layout;
+    layout.printer = findPrinter(resource);
+    if (resource.custom)
+        layout.custom = customColumns(resource);
+    for (const TableColumn &c : tableColumns(resource))
+        layout.columns.push_back({{"name", c.name},
+                                  {"type", c.type},
+                                  {"format", c.format},
+                                  {"description", c.description},
+                                  {"priority", c.priority}});
+    return layout;
+}
+
+Error notAnObject(const ResourceInfo &resource, std::size_t index)
+{
+    return Error(Error::Code::Decode, "table row " + std::to_string(index) + " of "
+                                          + resource.resource + " is not a JSON object");
+}
+
+// One object's cells and row conditions.
+Result<printers::Row> printRow(const ResourceInfo &resource, const TableLayout &layout,
+                               const json &object, std::size_t index, core::util::TimePoint now)
+{
+    if (!object.is_object())
+        return notAnObject(resource, index);
+    printers::Row row;
+    if (layout.printer) {
+        layout.printer->print(object, now, row);
+    } else if (resource.custom) {
+        row.cells.push_back(printers::text(object, {"metadata", "name"}));
+        for (const PrinterColumn &c : layout.custom)
+            row.cells.push_back(customCell(c, object, now));
+    } else {
+        row.cells.push_back(printers::text(object, {"metadata", "name"}));
+        // Upstream's default convertor prints the timestamp itself, normalised to UTC.
+        const std::string created = printers::text(object, {"metadata", "creationTimestamp"});
+        auto t = core::util::parseRfc3339(created);
+        row.cells.push_back(t ? core::util::formatRfc3339(t.value()) : created);
+    }
+    if (row.cells.size() != layout.columns.size())
+        return Error(Error::Code::Internal, "printer for " + resource.resource + " produced "
+                                                + std::to_string(row.cells.size()) + " cells for "
+                                                + std::to_string(layout.columns.size())
+                                                + " columns");
+    return row;
+}
+
+json tableMetadata(const TableOptions &options)
+{
+    json metadata = json::object();
+    if (!options.resourceVersion.empty())
+        metadata["resourceVersion"] = options.resourceVersion;
+    if (!options.continueToken.empty())
+        metadata["continue"] = options.continueToken;
+    return metadata;
+}
+
+std::string dumpJson(const json &value)
+{
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// A minimal scanner over JSON text, enough to find a member's bytes without building a tree.
+// Positions are offsets into the text; npos means the text ended early or is not JSON there.
+constexpr std::size_t kNpos = std::string_view::npos;
+
+bool isSpace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+std::size_t skipSpace(std::string_view text, std::size_t pos)
+{
+    while (pos < text.size() && isSpace(text[pos]))
+        ++pos;
+    return pos;
+}
+
+// From an opening quote to just past the closing one.
+std::size_t skipString(std::string_view text, std::size_t pos)
+{
+    for (++pos; pos < text.size(); ++pos) {
+        if (text[pos] == '\\')
+            ++pos;
+        else if (text[pos] == '"')
+            return pos + 1;
+    }
+    return kNpos;
+}
+
+// From the first byte of a value to just past it; brackets must pair up.
+std::size_t skipValue(std::string_view text, std::size_t pos)
+{
+    if (pos >= text.size())
+        return kNpos;
+    if (text[pos] == '"')
+        return skipString(text, pos);
+    if (text[pos] == '{' || text[pos] == '[') {
+        std::string open;
+        while (pos < text.size()) {
+            const char c = text[pos];
+            if (c == '"') {
+                pos = skipString(text, pos);
+                if (pos == kNpos)
+                    return kNpos;
+                continue;
+            }
+            if (c == '{' || c == '[') {
+                open.push_back(c);
+            } else if (c == '}' || c == ']') {
+                if (open.empty() || open.back() != (c == '}' ? '{' : '['))
+                    return kNpos;
+                open.pop_back();
+                if (open.empty())
+                    return pos + 1;
+            }
+            ++pos;
+        }
+        return kNpos;
+    }
+    while (pos < text.size() && text[pos] != ',' && text[pos] != '}' && text[pos] != ']'
+           && !isSpace(text[pos]))
+        ++pos;
+    return pos;
+}
+
+// Where a member of the object opening at `objectBegin` lies: its key's quote, its value's first
+// byte and the end of the value. Keys are compared as written (dump() escapes no letters).
+struct MemberSpan
+{
+    std::size_t begin = 0;
+    std::size_t valueBegin = 0;
+    std::size_t end = 0;
+};
+
+std::optional<MemberSpan> findMember(std::string_view text, std::size_t objectBegin,
+                                     std::string_view key)
+{
+    std::size_t pos = skipSpace(text, objectBegin + 1);
+    while (pos < text.size() && text[pos] == '"') {
+        const std::size_t keyEnd = skipString(text, pos);
+        if (keyEnd == kNpos)
+            return std::nullopt;
+        std::size_t value = skipSpace(text, keyEnd);
+        if (value >= text.size() || text[value] != ':')
+            return std::nullopt;
+        value = skipSpace(text, value + 1);
+        const std::size_t end = skipValue(text, value);
+        if (end == kNpos)
+            return std::nullopt;
+        if (text.substr(pos + 1, keyEnd - pos - 2) == key)
+            return MemberSpan{pos, value, end};
+        pos = skipSpace(text, end);
+        if (pos >= text.size() || text[pos] != ',')
+            return std::nullopt;
+        pos = skipSpace(text, pos + 1);
+    }
+    return std::nullopt;
+}
+
+// `text` without the member at `member` and the comma that separated it from a neighbour.
+std::string withoutMember(std::string_view text, const MemberSpan &member)
+{
+    std::size_t cutBegin = member.begin;
+    std::size_t cutEnd = member.end;
+    const std::size_t after = skipSpace(text, member.end);
+    if (after < text.size() && text[after] == ',') {
+        cutEnd = after + 1;
+    } else {
+        std::size_t before = member.begin;
+        while (before > 0 && isSpace(text[before - 1]))
+            --before;
+        if (before > 0 && text[before - 1] == ',')
+            cutBegin = before - 1;
+    }
+    std::string out;
+    out.reserve(text.size() - (cutEnd - cutBegin));
+    out.append(text.substr(0, cutBegin));
+    out.append(text.substr(cutEnd));
+    return out;
+}
+
+} // namespace
+
 Result<json> makeTable(const ResourceInfo &resource, const std::vector<json> &objects,
                        const TableOptions &options)
 {
-    const printers::Printer *printer = findPrinter(resource);
-    const std::vector<PrinterColumn> custom
-        = resource.custom ? customColumns(resource) : std::vector<PrinterColumn>{};
-
-    json columns = json::array();
-    for (const TableColumn &c : tableColumns(resource))
-        columns.push_back({{"name", c.name},
-                           {"type", c.type},
-                           {"format", c.format},
-                           {"description", c.description},
-                           {"priority", c.priority}});
-
+    TableLayout layout = tableLayout(resource);
     json rows = json::array();
     for (size_t i = 0; i < objects.size(); ++i) {
         const json &object = objects[i];
-        if (!object.is_object())
-            return Error(Error::Code::Decode, "table row " + std::to_string(i) + " of "
-                                                  + resource.resource + " is not a JSON object");
-        printers::Row row;
-        if (printer) {
-            printer->print(object, options.now, row);
-        } else if (resource.custom) {
-            row.cells.push_back(printers::text(object, {"metadata", "name"}));
-            for (const PrinterColumn &c : custom)
-                row.cells.push_back(customCell(c, object, options.now));
-        } else {
-            row.cells.push_back(printers::text(object, {"metadata", "name"}));
-            // Upstream's default convertor prints the timestamp itself, normalised to UTC.
-            const std::string created = printers::text(object, {"metadata", "creationTimestamp"});
-            auto t = core::util::parseRfc3339(created);
-            row.cells.push_back(t ? core::util::formatRfc3339(t.value()) : created);
-        }
-        if (row.cells.size() != columns.size())
-            return Error(Error::Code::Internal, "printer for " + resource.resource + " produced "
-                                                    + std::to_string(row.cells.size())
-                                                    + " cells for " + std::to_string(columns.size())
-                                                    + " columns");
-
-        json jrow = {{"cells", std::move(row.cells)}};
-        if (!row.conditions.is_null())
-            jrow["conditions"] = std::move(row.conditions);
+        auto row = printRow(resource, layout, object, i, options.now);
+        if (!row)
+            return row.error();
+        json jrow = {{"cells", std::move(row->cells)}};
+        if (!row->conditions.is_null())
+            jrow["conditions"] = std::move(row->conditions);
         switch (options.includeObject) {
         case IncludeObject::None:
             break;
@@ -434,17 +600,89 @@ Result<json> makeTable(const ResourceInfo &resource, const std::vector<json> &ob
         }
         rows.push_back(std::move(jrow));
     }
-
-    json metadata = json::object();
-    if (!options.resourceVersion.empty())
-        metadata["resourceVersion"] = options.resourceVersion;
-    if (!options.continueToken.empty())
-        metadata["continue"] = options.continueToken;
     return json{{"kind", "Table"},
                 {"apiVersion", "meta.k8s.io/v1"},
-                {"metadata", std::move(metadata)},
-                {"columnDefinitions", std::move(columns)},
+                {"metadata", tableMetadata(options)},
+                {"columnDefinitions", std::move(layout.columns)},
                 {"rows", std::move(rows)}};
+}
+
+Result<std::string> makeTableText(const ResourceInfo &resource,
+                                  const std::vector<std::string_view> &objects,
+                                  const TableOptions &options)
+{
+    const TableLayout layout = tableLayout(resource);
+    std::size_t estimate = 512;
+    for (std::string_view text : objects)
+        estimate += 160 + (options.includeObject == IncludeObject::None ? 0 : text.size());
+    std::string out;
+    out.reserve(estimate);
+    // Members in the order dump() writes them: nlohmann objects keep their keys sorted.
+    out += "{\"apiVersion\":\"meta.k8s.io/v1\",\"columnDefinitions\":";
+    out += dumpJson(layout.columns);
+    out += ",\"kind\":\"Table\",\"metadata\":";
+    out += dumpJson(tableMetadata(options));
+    out += ",\"rows\":[";
+    std::string reduced;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+        std::string_view text = objects[i];
+        const std::size_t begin = skipSpace(text, 0);
+        if (begin >= text.size() || text[begin] != '{')
+            return notAnObject(resource, i);
+        const std::size_t end = skipValue(text, begin);
+        if (end == kNpos || skipSpace(text, end) != text.size())
+            return Error(Error::Code::Decode, "table row " + std::to_string(i) + " of "
+                                                  + resource.resource + " is not valid JSON");
+        text = text.substr(begin, end - begin);
+        const auto metadata = findMember(text, 0, "metadata");
+        const bool metadataIsObject = metadata && text[metadata->valueBegin] == '{';
+
+        // managedFields are often the largest part of metadata; only a custom resource's
+        // JSONPath columns could name them.
+        std::string_view parseText = text;
+        if (!resource.custom && metadataIsObject) {
+            if (auto fields = findMember(text, metadata->valueBegin, "managedFields")) {
+                reduced = withoutMember(text, *fields);
+                parseText = reduced;
+            }
+        }
+        const json object = json::parse(parseText.begin(), parseText.end(), nullptr, false);
+        if (object.is_discarded())
+            return Error(Error::Code::Decode, "table row " + std::to_string(i) + " of "
+                                                  + resource.resource + " is not valid JSON");
+        auto row = printRow(resource, layout, object, i, options.now);
+        if (!row)
+            return row.error();
+
+        if (i > 0)
+            out += ',';
+        out += "{\"cells\":";
+        out += dumpJson(row->cells);
+        if (!row->conditions.is_null()) {
+            out += ",\"conditions\":";
+            out += dumpJson(row->conditions);
+        }
+        switch (options.includeObject) {
+        case IncludeObject::None:
+            break;
+        case IncludeObject::Metadata:
+            out += ",\"object\":{\"apiVersion\":\"meta.k8s.io/v1\",\"kind\":"
+                   "\"PartialObjectMetadata\",\"metadata\":";
+            if (metadataIsObject)
+                out += text.substr(metadata->valueBegin, metadata->end - metadata->valueBegin);
+            else
+                out += "{}";
+            out += '}';
+            break;
+        case IncludeObject::Object:
+            out += ",\"object\":";
+            out += text;
+            break;
+        }
+        out += '}';
+    }
+    out += "]}";
+    return out;
 }
 
 } // namespace kd::lc::apiserver

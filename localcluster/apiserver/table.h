@@ -53,4 +53,14 @@ core::util::Result<nlohmann::json> makeTable(const ResourceInfo &resource,
                                              const std::vector<nlohmann::json> &objects,
                                              const TableOptions &options);
 
+// The same Table as makeTable(resource, parsed objects, options) serialized with dump(), built
+// from the objects' compact JSON text as nlohmann's dump() writes it (what a StoredObject holds).
+// A LIST of thousands of objects is where parsing and re-serializing cost: rows copy the
+// object's metadata (or the whole object) as text, and built-in printers parse each object
+// without metadata.managedFields, which no printer reads. A text that is not a JSON object fails
+// the whole call with Decode. Pure function; any thread.
+core::util::Result<std::string> makeTableText(const ResourceInfo &resource,
+                                              const std::vector<std::string_view> &objects,
+                                              const TableOptions &options);
+
 } // namespace kd::lc::apiserver

@@ -168,6 +168,9 @@ private Q_SLOTS:
     void defaultTable();
     void customResourceColumns();
     void badInput();
+    void textTableMatchesParsedTable_data();
+    void textTableMatchesParsedTable();
+    void textTableEdgeCases();
 };
 
 void tst_Table::matchesKubectlOutput_data()
@@ -877,6 +880,159 @@ void tst_Table::badInput()
     QVERIFY(ok.ok());
     JCOMPARE(ok.value()["rows"][0]["cells"][0], "");
     JCOMPARE(ok.value()["rows"][0]["cells"][4], "<unknown>");
+}
+
+namespace {
+
+std::string dumped(const json &value)
+{
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<std::string> texts(const std::vector<json> &objects, int indent = -1)
+{
+    std::vector<std::string> out;
+    for (const json &o : objects)
+        out.push_back(o.dump(indent));
+    return out;
+}
+
+std::vector<std::string_view> views(const std::vector<std::string> &texts)
+{
+    return {texts.begin(), texts.end()};
+}
+
+} // namespace
+
+void tst_Table::textTableMatchesParsedTable_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("group");
+    QTest::addColumn<QString>("resource");
+    // Lists recorded from a real cluster.
+    QTest::newRow("pods") << "pods.json"
+                          << ""
+                          << "pods";
+    QTest::newRow("deployments") << "deploy.json"
+                                 << "apps"
+                                 << "deployments";
+    QTest::newRow("replicasets") << "rs.json"
+                                 << "apps"
+                                 << "replicasets";
+    QTest::newRow("jobs") << "jobs.json"
+                          << "batch"
+                          << "jobs";
+    QTest::newRow("services") << "svc.json"
+                              << ""
+                              << "services";
+    QTest::newRow("endpoints") << "endpoints.json"
+                               << ""
+                               << "endpoints";
+    QTest::newRow("endpointslices") << "endpointslices.discovery.k8s.io.json"
+                                    << "discovery.k8s.io"
+                                    << "endpointslices";
+    QTest::newRow("nodes") << "nodes.json"
+                           << ""
+                           << "nodes";
+    QTest::newRow("leases (no printer)") << "leases.json"
+                                         << "coordination.k8s.io"
+                                         << "leases";
+}
+
+// A LIST's Table is built from stored text; it must be byte for byte the Table that parsing
+// every object and serializing the result gives, in every includeObject mode.
+void tst_Table::textTableMatchesParsedTable()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, group);
+    QFETCH(QString, resource);
+    const QString dir = referenceRoot() + "/kubernetes-1.23-node";
+    if (!QDir(dir).exists())
+        QFAIL("shared/reference must be next to the clone (CI and the session lay it there)");
+    const json list = readJson(dir + "/objects/" + file);
+    QVERIFY(list.is_object() && list["items"].is_array() && !list["items"].empty());
+    std::vector<json> items(list["items"].begin(), list["items"].end());
+    // kubectl recorded them without managedFields; what a server stores has them (every other
+    // item here, so that both kinds of row are built).
+    for (std::size_t i = 0; i < items.size(); i += 2) {
+        json &metadata = items[i]["metadata"];
+        QVERIFY(metadata.is_object() && !metadata.contains("managedFields"));
+        metadata["managedFields"] = json::array({{{"manager", "kubectl-client-side-apply"},
+                                                  {"operation", "Update"},
+                                                  {"apiVersion", "v1"},
+                                                  {"time", "2026-11-29T04:39:00Z"},
+                                                  {"fieldsType", "FieldsV1"},
+                                                  {"fieldsV1", {{"f:metadata", json::object()}}}}});
+    }
+    const auto info = catalogEntry(group.toStdString(), "v1", resource.toStdString());
+    QVERIFY(!info.resource.empty());
+    const std::vector<std::string> text = texts(items);
+    for (IncludeObject mode :
+         {IncludeObject::None, IncludeObject::Metadata, IncludeObject::Object}) {
+        const TableOptions options{mode, at("2026-11-29T04:39:51Z"), "1234", "next"};
+        auto parsed = makeTable(info, items, options);
+        auto built = makeTableText(info, views(text), options);
+        QVERIFY(parsed.ok() && built.ok());
+        QCOMPARE(QString::fromStdString(built.value()),
+                 QString::fromStdString(dumped(parsed.value())));
+    }
+}
+
+void tst_Table::textTableEdgeCases()
+{
+    const TimePoint now = at("2026-01-01T01:00:00Z");
+    const json fields = json::array({{{"manager", "kubectl"}, {"operation", "Update"}}});
+    const auto pods = catalogEntry("", "v1", "pods");
+    // managedFields first, last, alone and absent in metadata; metadata absent or not an object.
+    const std::vector<json> objects = {
+        podWith({{"phase", "Running"}}),
+        {{"metadata", {{"name", "alone"}, {"managedFields", fields}}}},
+        {{"metadata", {{"managedFields", fields}}}},
+        {{"metadata", {{"a", 1}, {"managedFields", fields}}}},
+        {{"metadata", {{"managedFields", fields}, {"zz", {{"x", "]}\"{["}}}}}},
+        {{"metadata", 5}},
+        json::object(),
+    };
+    for (IncludeObject mode :
+         {IncludeObject::None, IncludeObject::Metadata, IncludeObject::Object}) {
+        const TableOptions options{mode, now, {}, {}};
+        const std::vector<std::string> text = texts(objects);
+        auto built = makeTableText(pods, views(text), options);
+        QVERIFY(built.ok());
+        QCOMPARE(QString::fromStdString(built.value()),
+                 QString::fromStdString(dumped(makeTable(pods, objects, options).value())));
+        // Indented text gives the same cells and objects.
+        const std::vector<std::string> pretty = texts(objects, 2);
+        auto fromPretty = makeTableText(pods, views(pretty), options);
+        QVERIFY(fromPretty.ok());
+        QVERIFY(json::parse(fromPretty.value()) == makeTable(pods, objects, options).value());
+    }
+
+    // A custom resource's column may read managedFields, so they stay for it.
+    ResourceInfo widget;
+    widget.group = "example.com";
+    widget.version = "v1";
+    widget.resource = "widgets";
+    widget.kind = "Widget";
+    widget.custom = true;
+    widget.printerColumns
+        = {{"Manager", "string", "", "", 0, ".metadata.managedFields[0].manager"}};
+    const json w = {{"metadata", {{"name", "w1"}, {"managedFields", fields}}}};
+    const std::vector<std::string> wText = texts({w});
+    auto custom = makeTableText(widget, views(wText), {IncludeObject::None, now, {}, {}});
+    QVERIFY(custom.ok());
+    QVERIFY(json::parse(custom.value())["rows"][0]["cells"] == json({"w1", "kubectl"}));
+
+    // Text that is not a JSON object fails the whole Table with Decode and never crashes.
+    for (const char *bad :
+         {"[]", "", "   ", "{\"metadata\":", "{\"metadata\":{\"managedFields\":[}}", "{\"a\":tru}",
+          "\"text\"", "{\"metadata\":{\"name\":\"x\"}", "}{", "{} {}"}) {
+        const std::string good = podWith({}).dump();
+        const std::string one = bad;
+        auto table = makeTableText(pods, {good, one}, {IncludeObject::Metadata, now, {}, {}});
+        QVERIFY2(!table.ok(), bad);
+        QCOMPARE(table.error().code(), kd::core::util::Error::Code::Decode);
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_Table)
