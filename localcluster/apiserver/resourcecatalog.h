@@ -63,6 +63,9 @@ struct ResourceInfo
     bool custom = false; // served from a CustomResourceDefinition
     // Custom resources only: the printer columns of this version (empty means "Age" only).
     std::vector<PrinterColumn> printerColumns;
+    // Custom resources only: this version's spec.versions[].schema.openAPIV3Schema (null when
+    // the CRD gives none); server-side apply reads its list and map types from it.
+    std::shared_ptr<const nlohmann::json> openApiSchema;
 
     std::string groupVersion() const; // "v1", "apps/v1"
     GroupVersionKind gvk() const { return {group, version, kind}; }

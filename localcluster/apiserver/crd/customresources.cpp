@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace kd::lc::apiserver::crd {
 
@@ -78,6 +79,56 @@ json conditionOf(const json &crd, const std::string &type)
     return nullptr;
 }
 
+// Sets one status condition, keeping lastTransitionTime while its status stays; false when
+// nothing changed.
+bool setCondition(json &crd, const std::string &type, const std::string &status,
+                  const std::string &reason, const std::string &message)
+{
+    json &conditions = crd["status"]["conditions"];
+    if (!conditions.is_array())
+        conditions = json::array();
+    json condition = {{"type", type},
+                      {"status", status},
+                      {"reason", reason},
+                      {"message", message},
+                      {"lastTransitionTime", core::util::formatRfc3339(core::util::Clock::now())}};
+    for (json &c : conditions) {
+        if (!c.is_object() || c.value("type", json()) != type)
+            continue;
+        if (c.value("status", json()) == status && c.contains("lastTransitionTime"))
+            condition["lastTransitionTime"] = c["lastTransitionTime"];
+        if (c == condition)
+            return false;
+        c = std::move(condition);
+        return true;
+    }
+    conditions.push_back(std::move(condition));
+    return true;
+}
+
+// Upstream's text for a deprecated version without a deprecationWarning: it names the
+// preferred served version that is newer and not deprecated, when there is one.
+std::string defaultDeprecationWarning(const json &crd, const std::string &deprecated)
+{
+    const std::string group = text(crd, "/spec/group"_json_pointer);
+    const std::string kind = text(crd, "/spec/names/kind"_json_pointer);
+    std::string message = group + "/" + deprecated + " " + kind + " is deprecated";
+    std::string newest;
+    for (const json &v : valueAt(crd, "/spec/versions"_json_pointer, json::array())) {
+        if (!v.is_object() || !v.value("served", false) || v.value("deprecated", false)
+            || !v.value("name", json()).is_string())
+            continue;
+        const std::string name = v["name"].get<std::string>();
+        if (!ResourceCatalog::versionPrecedes(name, deprecated))
+            continue;
+        if (newest.empty() || ResourceCatalog::versionPrecedes(name, newest))
+            newest = name;
+    }
+    if (!newest.empty())
+        message += "; use " + group + "/" + newest + " " + kind;
+    return message;
+}
+
 } // namespace
 
 struct CustomResources::Definition
@@ -88,8 +139,13 @@ struct CustomResources::Definition
     std::string kind;
     std::string listKind;
     std::vector<std::string> shortNames;
-    std::map<std::string, json> schemas; // by version name
-    std::map<std::string, json> scales;  // by version name: subresources.scale
+    std::map<std::string, json> schemas;         // by version name
+    std::map<std::string, json> scales;          // by version name: subresources.scale
+    std::map<std::string, std::string> warnings; // by version name: deprecation warning
+    std::string storageVersion;
+    bool webhookConversion = false;
+    // Deleted and waiting for its cleanup: still served, but creates are refused.
+    bool terminating = false;
 };
 
 // The watch on CRDs and who applies its events; `owner` is cleared under `mutex` when the
@@ -158,7 +214,6 @@ void CustomResources::stop()
         m_stopping = true;
     }
     m_cleanupWake.notify_all();
-    m_cleanupDone.notify_all();
     if (m_cleanupThread.joinable())
         m_cleanupThread.join();
 }
@@ -197,19 +252,22 @@ void CustomResources::apply(const json &crd, bool deleted)
         std::unique_lock lock(m_definitionsMutex);
         m_definitions.erase(name);
     };
-    if (deleted || deleting || !accepted) {
-        unregister();
+    if (!deleted && deleting) {
         const std::vector<std::string> finalizers
             = strings(valueAt(crd, "/metadata/finalizers"_json_pointer));
-        if (!deleted && deleting
-            && std::find(finalizers.begin(), finalizers.end(), kCleanupFinalizer)
-                   != finalizers.end()) {
+        if (std::find(finalizers.begin(), finalizers.end(), kCleanupFinalizer)
+            != finalizers.end()) {
             std::lock_guard lock(m_cleanupMutex);
             if (std::find(m_cleanupQueue.begin(), m_cleanupQueue.end(), name)
                 == m_cleanupQueue.end())
                 m_cleanupQueue.push_back(name);
             m_cleanupWake.notify_all();
         }
+    }
+    // A terminating CRD stays served (its objects' finalizers must still be removable) until
+    // it is gone; only creates are refused then.
+    if (deleted || !accepted) {
+        unregister();
         return;
     }
 
@@ -227,6 +285,10 @@ void CustomResources::apply(const json &crd, bool deleted)
     definition->kind = versions->front().kind;
     definition->listKind = versions->front().listKind;
     definition->shortNames = versions->front().shortNames;
+    definition->storageVersion = versions->front().storageVersion.version;
+    definition->webhookConversion
+        = text(crd, "/spec/conversion/strategy"_json_pointer) == "Webhook";
+    definition->terminating = deleting;
     const json specVersions = valueAt(crd, "/spec/versions"_json_pointer, json::array());
     for (const json &v : specVersions) {
         if (!v.is_object() || !v.value("name", json()).is_string())
@@ -237,6 +299,17 @@ void CustomResources::apply(const json &crd, bool deleted)
         const json scale = valueAt(v, "/subresources/scale"_json_pointer);
         if (scale.is_object())
             definition->scales[version] = scale;
+        if (v.value("deprecated", false)) {
+            const json warning = v.value("deprecationWarning", json());
+            definition->warnings[version] = warning.is_string()
+                                                ? warning.get<std::string>()
+                                                : defaultDeprecationWarning(crd, version);
+        }
+    }
+    for (ResourceInfo &info : *versions) {
+        auto schema = definition->schemas.find(info.version);
+        if (schema != definition->schemas.end())
+            info.openApiSchema = std::make_shared<const json>(schema->second);
     }
     if (auto ok = m_catalog.setCustomResource(std::move(*versions)); !ok) {
         lcCrd.warning("not serving " + name + ": " + ok.error().message());
@@ -374,6 +447,19 @@ Result<void> CustomResources::admit(const ResourceInfo &resource, std::string_vi
     const auto def = definition(resource);
     if (!def)
         return {};
+    if (def->terminating && !previous)
+        return Error(Error::Code::MethodNotAllowed,
+                     "create not allowed while custom resource definition is terminating");
+    const std::string storedVersion = def->group + "/" + def->storageVersion;
+    if (def->webhookConversion) {
+        const json before = previous ? previous->value("apiVersion", json()) : json();
+        if (resource.version != def->storageVersion
+            || (before.is_string() && before != storedVersion))
+            return Error(Error::Code::Internal,
+                         "conversion webhook for " + resource.groupVersion()
+                             + ", Kind=" + resource.kind
+                             + " failed: this server does not call conversion webhooks");
+    }
     auto schema = def->schemas.find(resource.version);
     if (schema == def->schemas.end())
         return {};
@@ -393,6 +479,10 @@ Result<void> CustomResources::admit(const ResourceInfo &resource, std::string_vi
     applyDefaults(schema->second, object);
     if (auto causes = validate(schema->second, object); !causes.empty())
         return objectrules::invalid(resource, name, causes);
+    // Validated in the version it was written in, stored in the storage version (conversion
+    // None changes nothing else).
+    if (!def->storageVersion.empty())
+        object["apiVersion"] = storedVersion;
 
     // Defaults can fill in what an update left out; only a real change counts a generation.
     if (previous && subresource.empty()) {
@@ -455,75 +545,215 @@ std::string CustomResources::specReplicasPointer(const ResourceInfo &resource) c
     return pointerOf(scale->second.value("specReplicasPath", std::string()));
 }
 
-void CustomResources::waitForCleanup()
+Result<std::string> CustomResources::served(const ResourceInfo &resource, std::string body) const
 {
-    std::unique_lock lock(m_cleanupMutex);
-    m_cleanupDone.wait(lock,
-                       [this] { return m_stopping || (m_cleanupQueue.empty() && !m_cleanupBusy); });
+    if (!resource.custom)
+        return body;
+    const auto def = definition(resource);
+    if (!def)
+        return body;
+    // Most answers already are in the requested version: every apiVersion of the group in the
+    // body names it. Only then is the body left as it is, unparsed.
+    const std::string wanted = resource.groupVersion();
+    const std::string needle = "\"apiVersion\":\"" + resource.group + "/";
+    bool differs = false;
+    for (std::size_t at = body.find(needle); at != std::string::npos && !differs;
+         at = body.find(needle, at + needle.size())) {
+        const std::size_t start = at + needle.size();
+        differs = body.compare(start, resource.version.size(), resource.version) != 0
+                  || body.size() <= start + resource.version.size()
+                  || body[start + resource.version.size()] != '"';
+    }
+    if (!differs)
+        return body;
+    json document = json::parse(body, nullptr, false);
+    if (document.is_discarded() || !document.is_object())
+        return body;
+
+    std::optional<Error> failure;
+    const auto convert = [&](json &object) {
+        if (!object.is_object() || object.value("kind", json()) != def->kind)
+            return;
+        const json version = object.value("apiVersion", json());
+        if (!version.is_string() || version == wanted)
+            return;
+        if (def->webhookConversion) {
+            if (!failure)
+                failure = Error(Error::Code::Internal,
+                                "conversion webhook for " + version.get<std::string>()
+                                    + ", Kind=" + def->kind
+                                    + " failed: this server does not call conversion webhooks");
+            return;
+        }
+        object["apiVersion"] = wanted;
+    };
+    const json kind = document.value("kind", json());
+    if (kind == def->kind) {
+        convert(document);
+    } else if (kind == def->listKind) {
+        if (auto items = document.find("items"); items != document.end() && items->is_array())
+            for (json &item : *items)
+                convert(item);
+    } else if (kind == "Table") {
+        if (auto rows = document.find("rows"); rows != document.end() && rows->is_array())
+            for (json &row : *rows)
+                if (row.is_object() && row.contains("object"))
+                    convert(row["object"]);
+    } else {
+        return body;
+    }
+    if (failure)
+        return *failure;
+    return document.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<std::string> CustomResources::warnings(const ResourceInfo &resource) const
+{
+    if (!resource.custom)
+        return {};
+    const auto def = definition(resource);
+    if (!def)
+        return {};
+    auto warning = def->warnings.find(resource.version);
+    if (warning == def->warnings.end())
+        return {};
+    return {warning->second};
 }
 
 void CustomResources::cleanupLoop()
 {
+    // Upstream polls a deleted CRD's objects every 5 seconds; one process can look more often.
+    constexpr auto kPoll = std::chrono::milliseconds(500);
+    std::vector<std::string> waiting; // cleanups that found objects left
     std::unique_lock lock(m_cleanupMutex);
     for (;;) {
-        m_cleanupWake.wait(lock, [this] { return m_stopping || !m_cleanupQueue.empty(); });
+        const auto ready = [this] { return m_stopping || !m_cleanupQueue.empty(); };
+        if (waiting.empty())
+            m_cleanupWake.wait(lock, ready);
+        else
+            m_cleanupWake.wait_for(lock, kPoll, ready);
         if (m_stopping)
             return;
-        const std::string name = m_cleanupQueue.front();
-        m_cleanupQueue.pop_front();
-        m_cleanupBusy = true;
-        lock.unlock();
-        cleanup(name);
-        lock.lock();
-        m_cleanupBusy = false;
-        m_cleanupDone.notify_all();
+        for (const std::string &name : waiting)
+            if (std::find(m_cleanupQueue.begin(), m_cleanupQueue.end(), name)
+                == m_cleanupQueue.end())
+                m_cleanupQueue.push_back(name);
+        waiting.clear();
+        while (!m_cleanupQueue.empty() && !m_stopping) {
+            const std::string name = m_cleanupQueue.front();
+            m_cleanupQueue.pop_front();
+            lock.unlock();
+            const bool done = cleanup(name);
+            lock.lock();
+            if (!done && std::find(waiting.begin(), waiting.end(), name) == waiting.end())
+                waiting.push_back(name);
+        }
     }
 }
 
-// Upstream's finalizer controller: every object of the resource goes (in all namespaces), then
-// the finalizer, which lets the CRD itself go.
-void CustomResources::cleanup(const std::string &name)
+// Upstream's finalizer controller: the CRD is marked Terminating, every object of the resource
+// (in all namespaces) is deleted as a DELETE would (objects with finalizers only get their
+// deletionTimestamp), and once none is left the finalizer goes, which lets the CRD itself go.
+bool CustomResources::cleanup(const std::string &name)
 {
     const storage::Key key{kDefinitions, "", name};
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         auto current = m_store.get(key);
         if (!current)
-            return;
-        const json &crd = (*current)->object();
-        if (valueAt(crd, "/metadata/deletionTimestamp"_json_pointer).is_null())
-            return;
-        storage::ListRequest request;
-        request.resource
-            = {text(crd, "/spec/group"_json_pointer), text(crd, "/spec/names/plural"_json_pointer)};
-        auto objects = m_store.list(request);
-        if (!objects) {
-            lcCrd.warning("cleaning up " + name + ": " + objects.error().message());
-            return;
+            break;
+        json crd = (*current)->object();
+        const std::vector<std::string> finalizers
+            = strings(valueAt(crd, "/metadata/finalizers"_json_pointer));
+        if (valueAt(crd, "/metadata/deletionTimestamp"_json_pointer).is_null()
+            || std::find(finalizers.begin(), finalizers.end(), kCleanupFinalizer)
+                   == finalizers.end())
+            break;
+        const storage::Revision revision = (*current)->modRevision();
+        crd["metadata"].erase("resourceVersion");
+        if (setCondition(crd, "Terminating", "True", "InstanceDeletionInProgress",
+                         "CustomResource deletion is in progress")) {
+            auto written = m_store.update(key, std::move(crd), revision);
+            if (!written && written.error().code() != Error::Code::Conflict) {
+                lcCrd.warning("cleaning up " + name + ": " + written.error().message());
+                break;
+            }
+            continue; // read again, with the condition written
         }
-        for (const storage::ObjectRef &item : objects->items) {
-            auto removed = m_store.remove(item->key(), {});
-            if (!removed && removed.error().code() != Error::Code::NotFound)
-                lcCrd.warning("cleaning up " + name + ": " + removed.error().message());
+
+        bool gone = true;
+        if (conditionOf(crd, "Established").value("status", json()) == "True") {
+            storage::ListRequest request;
+            request.resource = {text(crd, "/spec/group"_json_pointer),
+                                text(crd, "/spec/names/plural"_json_pointer)};
+            auto objects = m_store.list(request);
+            if (!objects) {
+                lcCrd.warning("cleaning up " + name + ": " + objects.error().message());
+                return false;
+            }
+            const std::string now = core::util::formatRfc3339(core::util::Clock::now());
+            for (const storage::ObjectRef &item : objects->items) {
+                const json &object = item->object();
+                if (!valueAt(object, "/metadata/deletionTimestamp"_json_pointer).is_null()) {
+                    gone = false; // waits for its finalizers
+                    continue;
+                }
+                Result<storage::WriteResult> deleted = [&]() -> Result<storage::WriteResult> {
+                    if (strings(valueAt(object, "/metadata/finalizers"_json_pointer)).empty())
+                        return m_store.remove(item->key(), {item->modRevision(), std::nullopt});
+                    gone = false;
+                    json marked = object;
+                    marked["metadata"]["deletionTimestamp"] = now;
+                    marked["metadata"]["deletionGracePeriodSeconds"] = 0;
+                    marked["metadata"].erase("resourceVersion");
+                    return m_store.update(item->key(), std::move(marked), item->modRevision());
+                }();
+                if (deleted)
+                    continue;
+                // Changed meanwhile: the next pass looks again.
+                if (deleted.error().code() == Error::Code::Conflict)
+                    gone = false;
+                else if (deleted.error().code() != Error::Code::NotFound)
+                    lcCrd.warning("cleaning up " + name + ": " + deleted.error().message());
+            }
+            if (!gone) {
+                const auto polled = std::chrono::steady_clock::now();
+                const auto since = m_cleanupWaiting.try_emplace(name, polled).first->second;
+                // After upstream's minute of polling, the condition says why it still waits.
+                if (polled - since >= std::chrono::minutes(1)
+                    && setCondition(crd, "Terminating", "True", "InstanceDeletionCheck",
+                                    "could not confirm zero CustomResources remaining: timed out "
+                                    "waiting for the condition")) {
+                    auto written = m_store.update(key, std::move(crd), revision);
+                    if (!written && written.error().code() != Error::Code::Conflict)
+                        lcCrd.warning("cleaning up " + name + ": " + written.error().message());
+                }
+                return false;
+            }
+            setCondition(crd, "Terminating", "False", "InstanceDeletionCompleted",
+                         "removed all instances");
+        } else {
+            setCondition(crd, "Terminating", "False", "NeverEstablished",
+                         "resource was never established");
         }
-        json updated = crd;
-        json &finalizers = updated["metadata"]["finalizers"];
+
         std::vector<std::string> kept;
-        for (const std::string &f : strings(finalizers))
+        for (const std::string &f : finalizers)
             if (f != kCleanupFinalizer)
                 kept.push_back(f);
-        const Result<storage::WriteResult> written
-            = kept.empty() ? m_store.remove(key, {(*current)->modRevision(), std::nullopt}) : [&] {
-                  finalizers = kept;
-                  updated["metadata"].erase("resourceVersion");
-                  return m_store.update(key, std::move(updated), (*current)->modRevision());
+        Result<storage::WriteResult> written
+            = kept.empty() ? m_store.remove(key, {revision, std::nullopt}) : [&] {
+                  crd["metadata"]["finalizers"] = kept;
+                  return m_store.update(key, std::move(crd), revision);
               }();
         if (written || written.error().code() == Error::Code::NotFound)
-            return;
+            break;
         if (written.error().code() != Error::Code::Conflict) {
             lcCrd.warning("cleaning up " + name + ": " + written.error().message());
-            return;
+            break;
         }
     }
+    m_cleanupWaiting.erase(name);
+    return true;
 }
 
 } // namespace kd::lc::apiserver::crd

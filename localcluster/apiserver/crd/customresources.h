@@ -4,6 +4,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -34,8 +35,9 @@ inline constexpr const char *kCleanupFinalizer = "customresourcecleanup.apiexten
 // the ResourceCatalog in step (a CRD whose names were accepted is in discovery as soon as its
 // write is acknowledged, because the Store notifies watchers before it acknowledges), checks and
 // completes CRD writes (validation, defaults, status with NamesAccepted/Established), applies
-// the structural schema to custom resource writes, maps the scale subresource, and empties a
-// deleted CRD's resource before its cleanup finalizer goes.
+// the structural schema to custom resource writes and stores them in the storage version,
+// answers in the requested version, maps the scale subresource, and empties a deleted CRD's
+// resource (waiting for its objects' finalizers) before its cleanup finalizer goes.
 //
 // Owned by the API server (one per Store and catalog, which must outlive it). Every public
 // function is thread-safe; the cleanup of deleted CRDs runs on a thread of its own.
@@ -60,7 +62,9 @@ public:
     //   causes) and status (acceptedNames, storedVersions, NamesAccepted, Established);
     // - a custom resource (main resource or /status): unknown fields pruned (fieldValidation
     //   Strict: BadRequest; Warn: one warning per field in `warnings`), schema defaults,
-    //   schema validation (Invalid). `previous` is the stored object for an update.
+    //   schema validation (Invalid, list-type set/map duplicates included), then apiVersion
+    //   set to the storage version. A create while the CRD is terminating is MethodNotAllowed.
+    //   `previous` is the stored object for an update.
     // Other resources pass untouched.
     core::util::Result<void> admit(const ResourceInfo &resource, std::string_view subresource,
                                    nlohmann::json &object, const nlohmann::json *previous,
@@ -74,8 +78,16 @@ public:
     // stores the replicas. Empty when the resource has no scale subresource.
     std::string specReplicasPointer(const ResourceInfo &resource) const;
 
-    // Blocks until every deleted CRD seen so far is cleaned up; for tests and shutdown.
-    void waitForCleanup();
+    // A response body about `resource` (one object, a list, or a Table whose rows embed
+    // objects) with every object of it in the version the request named. Objects are stored
+    // in the CRD's storage version, and conversion strategy None changes only apiVersion, as
+    // upstream's nopConverter does. A CRD with Webhook conversion fails with Internal when an
+    // object would need converting: this server does not call conversion webhooks. Bodies of
+    // other kinds (Status, Scale) pass untouched.
+    core::util::Result<std::string> served(const ResourceInfo &resource, std::string body) const;
+    // The Warning header values a request to this version gets: the version's
+    // deprecationWarning, or upstream's default text when it is deprecated without one.
+    std::vector<std::string> warnings(const ResourceInfo &resource) const;
 
 private:
     struct Definition;
@@ -84,7 +96,9 @@ private:
     static void drain(Follower &follower);
     void apply(const nlohmann::json &crd, bool deleted);
     void cleanupLoop();
-    void cleanup(const std::string &name);
+    // One pass of the cleanup of a deleted CRD; false while objects remain (finalizers), so
+    // that the loop tries again later.
+    bool cleanup(const std::string &name);
     std::shared_ptr<const Definition> definition(const ResourceInfo &resource) const;
     void completeStatus(nlohmann::json &crd, const nlohmann::json *previous) const;
 
@@ -99,10 +113,10 @@ private:
 
     std::mutex m_cleanupMutex;
     std::condition_variable m_cleanupWake;
-    std::condition_variable m_cleanupDone;
     std::deque<std::string> m_cleanupQueue;
-    bool m_cleanupBusy = false;
     bool m_stopping = false;
+    // When the cleanup of a CRD first found objects left; cleanup thread only.
+    std::map<std::string, std::chrono::steady_clock::time_point> m_cleanupWaiting;
     std::thread m_cleanupThread;
 };
 

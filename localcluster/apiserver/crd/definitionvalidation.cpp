@@ -277,6 +277,27 @@ std::vector<Error::Cause> validateDefinition(const json &crd, const json *previo
         causes.push_back({"FieldValueInvalid",
                           "Invalid value: []string(nil): must have at least one stored version",
                           "status.storedVersions"});
+    // A version objects may still be stored in cannot leave spec.versions.
+    if (const json &stored = at(crd, {"status", "storedVersions"});
+        stored.is_array() && versions.is_array() && !versions.empty()) {
+        for (std::size_t i = 0; i < stored.size(); ++i)
+            if (stored[i].is_string() && !seen.contains(stored[i].get<std::string>()))
+                causes.push_back(
+                    {"FieldValueInvalid",
+                     "Invalid value: " + stored[i].dump() + ": must appear in spec.versions",
+                     "status.storedVersions[" + std::to_string(i) + "]"});
+    }
+    const json &conversion = at(spec, {"conversion"});
+    const std::string strategy = text(conversion, {"strategy"});
+    if (conversion.is_object() && strategy != "None" && strategy != "Webhook")
+        causes.push_back({"FieldValueNotSupported",
+                          "Unsupported value: " + json(strategy).dump()
+                              + ": supported values: \"None\", \"Webhook\"",
+                          "spec.conversion.strategy"});
+    if (strategy == "Webhook" && !at(conversion, {"webhook", "clientConfig"}).is_object())
+        causes.push_back({"FieldValueRequired",
+                          "Required value: required when strategy is set to Webhook",
+                          "spec.conversion.webhookClientConfig"});
 
     if (previous) {
         const std::string oldGroup = text(*previous, {"spec", "group"});

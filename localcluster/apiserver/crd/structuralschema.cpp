@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <regex>
 #include <set>
+#include <utility>
 
 namespace kd::lc::apiserver::crd {
 
@@ -459,6 +460,88 @@ const std::set<std::string> &allowedTypes()
     return types;
 }
 
+// The x-kubernetes-list-type / list-map-keys / map-type markers, as upstream checks them.
+void checkListType(const json &schema, const std::string &path, Causes &causes)
+{
+    const json &listType = member(schema, "x-kubernetes-list-type");
+    const json &keys = member(schema, "x-kubernetes-list-map-keys");
+    const json &items = member(schema, "items");
+    if (listType.is_string() && listType != "atomic" && listType != "set" && listType != "map")
+        causes.push_back({"FieldValueNotSupported",
+                          "Unsupported value: " + listType.dump()
+                              + ": supported values: \"atomic\", \"set\", \"map\"",
+                          path + ".x-kubernetes-list-type"});
+    const bool hasKeys = keys.is_array() && !keys.empty();
+    if (hasKeys && listType.is_null())
+        causes.push_back({"FieldValueRequired",
+                          "Required value: must be map if x-kubernetes-list-map-keys is non-empty",
+                          path + ".x-kubernetes-list-type"});
+    else if (hasKeys && listType != "map")
+        causes.push_back({"FieldValueInvalid",
+                          "Invalid value: " + fieldValue(listType)
+                              + ": must be map if x-kubernetes-list-map-keys is non-empty",
+                          path + ".x-kubernetes-list-type"});
+    if (const json &mapType = member(schema, "x-kubernetes-map-type");
+        mapType.is_string() && mapType != "granular" && mapType != "atomic")
+        causes.push_back({"FieldValueNotSupported",
+                          "Unsupported value: " + mapType.dump()
+                              + ": supported values: \"granular\", \"atomic\"",
+                          path + ".x-kubernetes-map-type"});
+    if (listType != "map")
+        return;
+    if (!hasKeys)
+        causes.push_back({"FieldValueRequired",
+                          "Required value: must not be empty if x-kubernetes-list-type is map",
+                          path + ".x-kubernetes-list-map-keys"});
+    if (!items.is_object())
+        return; // "items: Required value" comes from the array check
+    const json &itemType = member(items, "type");
+    if (itemType != "object") {
+        causes.push_back({"FieldValueInvalid",
+                          "Invalid value: " + fieldValue(itemType.is_null() ? json("") : itemType)
+                              + ": must be object if parent array's x-kubernetes-list-type is map",
+                          path + ".items.type"});
+        return;
+    }
+    std::string listed = "[]string{";
+    for (std::size_t i = 0; hasKeys && i < keys.size(); ++i)
+        listed += (i ? ", " : "") + keys[i].dump();
+    listed += "}";
+    const json &properties = member(items, "properties");
+    const json &required = member(items, "required");
+    std::set<std::string> seen;
+    for (const json &k : hasKeys ? keys : json::array()) {
+        const std::string key = k.is_string() ? k.get<std::string>() : k.dump();
+        const json &property = member(properties, key.c_str());
+        if (property.is_object()) {
+            const json &keyType = member(property, "type");
+            if (keyType == "array" || keyType == "object")
+                causes.push_back({"FieldValueInvalid",
+                                  "Invalid value: \"object\": must be a scalar type if parent "
+                                  "array's x-kubernetes-list-type is map",
+                                  path + ".items.properties[" + key + "].type"});
+            const bool isRequired
+                = required.is_array()
+                  && std::find(required.begin(), required.end(), k) != required.end();
+            if (!isRequired && !property.contains("default"))
+                causes.push_back({"FieldValueRequired",
+                                  "Required value: this property is in "
+                                  "x-kubernetes-list-map-keys, so it must have a default or be a "
+                                  "required property",
+                                  path + ".items.properties[" + key + "].default"});
+        } else {
+            causes.push_back(
+                {"FieldValueInvalid",
+                 "Invalid value: " + listed + ": entries must all be names of item properties",
+                 path + ".x-kubernetes-list-map-keys"});
+        }
+        if (!seen.insert(key).second)
+            causes.push_back({"FieldValueInvalid",
+                              "Invalid value: " + listed + ": must not contain duplicate entries",
+                              path + ".x-kubernetes-list-map-keys"});
+    }
+}
+
 void checkNode(const json &schema, const std::string &path, const char *emptyTypeWhere, bool root,
                Causes &causes)
 {
@@ -527,6 +610,7 @@ void checkNode(const json &schema, const std::string &path, const char *emptyTyp
                  path + ".pattern"});
         }
     }
+    checkListType(schema, path, causes);
     const json &properties = member(schema, "properties");
     const json &additional = member(schema, "additionalProperties");
     if (properties.is_object() && !properties.empty() && !additional.is_null()
@@ -582,10 +666,99 @@ void applyDefaults(const json &schema, json &object)
     defaultNode(schema, object, true);
 }
 
+namespace {
+
+// x-kubernetes-list-type set and map promise unique items (by value, by key fields); upstream
+// checks that apart from the OpenAPI validation and reports each value's second occurrence.
+void validateListTypes(const json &schema, const json &value, const std::string &path,
+                       Causes &causes)
+{
+    if (!schema.is_object())
+        return;
+    if (value.is_object()) {
+        const json &properties = member(schema, "properties");
+        const json &additional = member(schema, "additionalProperties");
+        for (auto it = value.begin(); it != value.end(); ++it) {
+            if (additional.is_object())
+                validateListTypes(additional, *it, path + "[" + it.key() + "]", causes);
+            if (const json &property = member(properties, it.key().c_str()); property.is_object())
+                validateListTypes(property, *it, childPath(path, it.key()), causes);
+        }
+        return;
+    }
+    if (!value.is_array())
+        return;
+    const json &items = member(schema, "items");
+    const json &listType = member(schema, "x-kubernetes-list-type");
+    if (listType == "set" || listType == "map") {
+        const bool isMap = listType == "map";
+        std::vector<std::string> keys;
+        if (isMap) {
+            for (std::size_t i = 0; i < value.size(); ++i) {
+                if (!value[i].is_null() && !value[i].is_object()) {
+                    causes.push_back(invalid(indexPath(path, i), fieldValue(value[i]),
+                                             "must be an object for an array of list-type map"));
+                    return;
+                }
+            }
+            const json &names = member(schema, "x-kubernetes-list-map-keys");
+            if (names.is_array())
+                for (const json &k : names)
+                    if (k.is_string())
+                        keys.push_back(k.get<std::string>());
+        }
+        // What identifies an item: itself, or its key fields (a missing one counts as its
+        // default, else as "unspecified", which equals only another unspecified).
+        const auto identity = [&](const json &item) {
+            if (!isMap)
+                return item;
+            json id = json::array();
+            const json &properties = member(items, "properties");
+            for (const std::string &k : keys) {
+                if (item.is_object() && item.contains(k))
+                    id.push_back(json::array({item[k]}));
+                else if (const json &d = member(member(properties, k.c_str()), "default");
+                         !d.is_null())
+                    id.push_back(json::array({d}));
+                else
+                    id.push_back("unspecified");
+            }
+            return id;
+        };
+        std::vector<std::pair<json, int>> seen;
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            const json id = identity(value[i]);
+            auto it = std::find_if(seen.begin(), seen.end(),
+                                   [&](const auto &entry) { return entry.first == id; });
+            if (it == seen.end()) {
+                seen.emplace_back(id, 1);
+                continue;
+            }
+            if (++it->second != 2)
+                continue;
+            if (!isMap) {
+                causes.push_back({"FieldValueDuplicate", "Duplicate value: " + fieldValue(value[i]),
+                                  indexPath(path, i)});
+                continue;
+            }
+            json shown = json::object();
+            for (const std::string &k : keys)
+                shown[k] = value[i].is_object() ? value[i].value(k, json()) : json();
+            causes.push_back(
+                {"FieldValueDuplicate", "Duplicate value: " + goValue(shown), indexPath(path, i)});
+        }
+    }
+    for (std::size_t i = 0; i < value.size(); ++i)
+        validateListTypes(items, value[i], indexPath(path, i), causes);
+}
+
+} // namespace
+
 std::vector<Error::Cause> validate(const json &schema, const json &object)
 {
     Causes causes;
     validateNode(schema, object, "", true, causes);
+    validateListTypes(schema, object, "", causes);
     return causes;
 }
 

@@ -2,12 +2,15 @@
 #include "objectrules.h"
 #include "strategicmergepatch.h"
 
+#include <localcluster/apiserver/crd/applyschema.h>
 #include <localcluster/apiserver/resourcecatalog.h>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <tuple>
 
 namespace kd::lc::apiserver {
 
@@ -64,6 +67,65 @@ std::vector<ManagedFieldsEntry> decodeOrEmpty(const json *list)
         return {};
     auto decoded = decode(*list);
     return decoded ? std::move(*decoded) : std::vector<ManagedFieldsEntry>();
+}
+
+// Upstream's capManagersManager after an Update: beyond 10 Update entries, the oldest (by
+// time, then identity) are folded per apiVersion into one "ancient-changes" Update entry. The
+// first old entry of an apiVersion stays as it is until a second one of that version joins it.
+void capUpdateManagers(std::vector<ManagedFieldsEntry> &managers)
+{
+    constexpr std::size_t kMaxUpdateManagers = 10;
+    std::erase_if(managers, [](const ManagedFieldsEntry &e) { return e.fields.empty(); });
+    std::vector<std::size_t> updaters;
+    for (std::size_t i = 0; i < managers.size(); ++i)
+        if (managers[i].operation != "Apply")
+            updaters.push_back(i);
+    if (updaters.size() <= kMaxUpdateManagers)
+        return;
+    std::sort(updaters.begin(), updaters.end(), [&](std::size_t a, std::size_t b) {
+        const ManagedFieldsEntry &p = managers[a], &q = managers[b];
+        // RFC 3339 in UTC with whole seconds: text order is time order; no time sorts first.
+        return std::tie(p.time, p.manager, p.operation, p.apiVersion, p.subresource)
+               < std::tie(q.time, q.manager, q.operation, q.apiVersion, q.subresource);
+    });
+    std::vector<bool> dropped(managers.size(), false);
+    std::map<std::string, std::size_t> firstOfVersion;
+    std::size_t length = updaters.size();
+    for (std::size_t i = 0; i < updaters.size() && length > kMaxUpdateManagers; ++i) {
+        const std::size_t index = updaters[i];
+        const std::string version = managers[index].apiVersion;
+        auto first = firstOfVersion.find(version);
+        if (first == firstOfVersion.end()) {
+            firstOfVersion.emplace(version, index);
+            continue;
+        }
+        ManagedFieldsEntry bucket;
+        bucket.manager = "ancient-changes";
+        bucket.operation = "Update";
+        bucket.apiVersion = version;
+        auto existing = std::find_if(managers.begin(), managers.end(), [&](const auto &e) {
+            return !dropped[static_cast<std::size_t>(&e - managers.data())] && e.sameOwner(bucket);
+        });
+        std::size_t target = 0;
+        if (existing == managers.end()) {
+            // The first entry of this version becomes the bucket.
+            target = first->second;
+            managers[target].manager = bucket.manager;
+            managers[target].operation = bucket.operation;
+            managers[target].subresource.clear();
+        } else {
+            target = static_cast<std::size_t>(existing - managers.begin());
+        }
+        managers[target].fields = managers[target].fields.united(managers[index].fields);
+        managers[target].time = managers[index].time; // the newer of the two
+        dropped[index] = true;
+        --length;
+    }
+    std::vector<ManagedFieldsEntry> kept;
+    for (std::size_t i = 0; i < managers.size(); ++i)
+        if (!dropped[i])
+            kept.push_back(std::move(managers[i]));
+    managers = std::move(kept);
 }
 
 } // namespace
@@ -183,19 +245,9 @@ FieldSchema schemaFor(const ResourceInfo &resource)
 {
     using Shape = FieldSchema::ListShape;
     FieldSchema schema;
-    if (resource.custom) {
-        schema.listShape = [](const std::vector<std::string> &path) {
-            // metadata is the same ObjectMeta for every kind.
-            if (path.size() == 2 && path[0] == "metadata") {
-                if (path[1] == "finalizers")
-                    return Shape{Shape::Type::Set, {}};
-                if (path[1] == "ownerReferences")
-                    return Shape{Shape::Type::Map, {"uid"}};
-            }
-            return Shape{};
-        };
-        return schema;
-    }
+    // Custom resources: the list and map types of the CRD's structural schema.
+    if (resource.custom)
+        return crd::applySchema(resource);
     const bool isService = resource.group.empty() && resource.resource == "services";
     // The kind's own strategies: the kind-less lookup scans every built-in type per list, which
     // made managedFields bookkeeping the largest cost of a create.
@@ -297,21 +349,34 @@ WriteScope scopeFor(const ResourceInfo &resource, const std::string &subresource
     return scope;
 }
 
+namespace {
+
+// Built once: every write subtracts it several times.
+const FieldSet &strippedSet()
+{
+    static const FieldSet set = [] {
+        FieldSet fields;
+        fields.insert({"f:apiVersion"});
+        fields.insert({"f:kind"});
+        fields.insert({"f:metadata"});
+        for (const char *field : {"name", "namespace", "creationTimestamp", "selfLink", "uid",
+                                  "clusterName", "generation", "managedFields", "resourceVersion"})
+            fields.insert({"f:metadata", std::string("f:") + field});
+        return fields;
+    }();
+    return set;
+}
+
+} // namespace
+
 FieldSet strippedFields()
 {
-    FieldSet set;
-    set.insert({"f:apiVersion"});
-    set.insert({"f:kind"});
-    set.insert({"f:metadata"});
-    for (const char *field : {"name", "namespace", "creationTimestamp", "selfLink", "uid",
-                              "clusterName", "generation", "managedFields", "resourceVersion"})
-        set.insert({"f:metadata", std::string("f:") + field});
-    return set;
+    return strippedSet();
 }
 
 FieldSet owned(const FieldSet &set, const WriteScope &scope)
 {
-    FieldSet out = set.difference(strippedFields());
+    FieldSet out = set.difference(strippedSet());
     for (const FieldSet::Path &path : scope.ignored)
         out.erasePrefix(path);
     return out;
@@ -349,9 +414,15 @@ Result<void> recordUpdate(const json &live, json &updated, const WriteScope &sco
     if (!invalid.causes().empty())
         return invalid;
 
-    const FieldComparison diff
-        = compareObjects(withoutManagedFields(live.is_object() ? live : json::object()),
-                         withoutManagedFields(updated), scope.schema);
+    // The comparison must not see managedFields. `updated` gets its list from store() below, so
+    // the client's list (already decoded) is dropped in place instead of copying the whole
+    // object; `live` is copied only when it has a list (never on a create).
+    if (newList)
+        updated["metadata"].erase("managedFields");
+    static const json kEmpty = json::object();
+    const json livePlain = liveList ? withoutManagedFields(live) : json();
+    const FieldComparison diff = compareObjects(
+        liveList ? livePlain : (live.is_object() ? live : kEmpty), updated, scope.schema);
     const FieldSet changed = owned(diff.modified.united(diff.added), scope);
     const FieldSet removed = owned(diff.removed, scope);
     for (ManagedFieldsEntry &entry : managers)
@@ -372,7 +443,8 @@ Result<void> recordUpdate(const json &live, json &updated, const WriteScope &sco
         existing->time = scope.time;
     }
     for (ManagedFieldsEntry &entry : managers)
-        entry.fields = entry.fields.difference(strippedFields());
+        entry.fields = entry.fields.difference(strippedSet());
+    capUpdateManagers(managers);
     store(updated, std::move(managers));
     return {};
 }

@@ -51,7 +51,7 @@ nlohmann::json encode(std::vector<ManagedFieldsEntry> entries);
 void store(nlohmann::json &object, std::vector<ManagedFieldsEntry> entries);
 
 // How this resource's lists and maps merge: the built-in kinds' tags, or for custom resources
-// granular maps and atomic lists (the CRD schema's list types are not consulted).
+// the CRD schema's x-kubernetes-list-type / list-map-keys / map-type (crd::applySchema).
 FieldSchema schemaFor(const ResourceInfo &resource);
 // The object a create is compared with: upstream's zero value of the kind, whose non-pointer
 // structs (spec, spec.template…) already exist.
@@ -81,8 +81,9 @@ FieldSet owned(const FieldSet &set, const WriteScope &scope);
 // `live` (null for a create) with the fields this write changed given to the scope's manager
 // and taken from everyone else. A managedFields the client sent along with a main-resource
 // write is kept when it decodes (an empty list resets it), as kubectl's client-side to
-// server-side apply migration relies on. Invalid (causes set) for an entry whose operation is
-// neither Apply nor Update.
+// server-side apply migration relies on. Beyond 10 Update entries the oldest are folded into
+// "ancient-changes" per apiVersion, as upstream caps them. Invalid (causes set) for an entry
+// whose operation is neither Apply nor Update.
 core::util::Result<void> recordUpdate(const nlohmann::json &live, nlohmann::json &updated,
                                       const WriteScope &scope);
 

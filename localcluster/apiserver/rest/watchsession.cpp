@@ -143,12 +143,34 @@ void WatchSession::finishLocked()
 
 void WatchSession::writeRaw(const char *type, const std::string &objectJson)
 {
+    // Custom resources are stored in their CRD's storage version and watched in any served one.
+    const std::string *object = &objectJson;
+    std::string converted;
+    if (m_call.resource.custom) {
+        if (auto server = m_server.lock()) {
+            auto served = server->customResources.served(m_call.resource, objectJson);
+            if (served) {
+                converted = std::move(*served);
+            } else {
+                type = "ERROR";
+                converted = json{{"kind", "Status"},
+                                 {"apiVersion", "v1"},
+                                 {"metadata", json::object()},
+                                 {"status", "Failure"},
+                                 {"message", served.error().message()},
+                                 {"reason", served.error().reason()},
+                                 {"code", served.error().httpStatus()}}
+                                .dump();
+            }
+            object = &converted;
+        }
+    }
     std::string chunk;
-    chunk.reserve(objectJson.size() + 32);
+    chunk.reserve(object->size() + 32);
     chunk += "{\"type\":\"";
     chunk += type;
     chunk += "\",\"object\":";
-    chunk += objectJson;
+    chunk += *object;
     chunk += "}\n";
     m_call.writer->writeChunk(std::move(chunk));
 }

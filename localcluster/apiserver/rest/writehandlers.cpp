@@ -284,6 +284,21 @@ Result<json> decodeObjectBody(const Call &call)
     return parseObjectBody(call);
 }
 
+// Custom resources are answered in the version the request named (they are stored in their
+// CRD's storage version), with that version's deprecation warning.
+static void respondServed(ApiServer::Private &self, Call &call, int status, std::string body)
+{
+    if (call.resource.custom) {
+        for (const std::string &warning : self.customResources.warnings(call.resource))
+            call.extraHeaders.push_back({"Warning", "299 - " + json(warning).dump()});
+        auto converted = self.customResources.served(call.resource, std::move(body));
+        if (!converted)
+            return self.respondError(call, converted.error());
+        body = std::move(*converted);
+    }
+    self.respondJson(call, status, std::move(body));
+}
+
 // The object a write would store, from the current one and the client's proposal: identity and
 // server-owned metadata are kept, status or everything-but-status depending on the endpoint,
 // generation counts spec changes, and no finalizer may be added once deletion started.
@@ -395,7 +410,7 @@ static bool commitUpdate(ApiServer::Private &self, Call &call, const storage::Ob
     }
     if (withoutVolatile(result) == withoutVolatile(currentObject)) {
         allocator.release(reserved);
-        self.respondJson(call, 200, current->json()); // nothing changed: no new revision
+        respondServed(self, call, 200, current->json()); // nothing changed: no new revision
         return true;
     }
     const json &finalizers = meta(result, "finalizers");
@@ -407,7 +422,7 @@ static bool commitUpdate(ApiServer::Private &self, Call &call, const storage::Ob
     if (dryRun) {
         allocator.release(reserved);
         result["metadata"]["resourceVersion"] = std::to_string(current->modRevision());
-        self.respondJson(call, 200, result.dump(-1, ' ', false, json::error_handler_t::replace));
+        respondServed(self, call, 200, result.dump(-1, ' ', false, json::error_handler_t::replace));
         return true;
     }
     Result<storage::WriteResult> written
@@ -433,7 +448,7 @@ static bool commitUpdate(ApiServer::Private &self, Call &call, const storage::Ob
             dropped.nodePorts.erase(port);
         allocator.release(dropped);
     }
-    self.respondJson(call, 200, written->object->json());
+    respondServed(self, call, 200, written->object->json());
     return true;
 }
 
@@ -588,14 +603,15 @@ void ApiServer::Private::handleCreate(Call &call)
 
     if (*dryRun) {
         serviceAllocator.release(reserved);
-        return respondJson(call, 201, object.dump(-1, ' ', false, json::error_handler_t::replace));
+        return respondServed(*this, call, 201,
+                             object.dump(-1, ' ', false, json::error_handler_t::replace));
     }
     auto created = store.create(call.key(name), std::move(object));
     if (!created) {
         serviceAllocator.release(reserved);
         return respondError(call, storageError(call, created.error(), name));
     }
-    respondJson(call, 201, created->object->json());
+    respondServed(*this, call, 201, created->object->json());
 }
 
 void ApiServer::Private::handleUpdate(Call &call)
@@ -946,7 +962,7 @@ void ApiServer::Private::handleDelete(Call &call)
         = call.resource.group.empty()
           && (call.resource.resource == "pods" || call.resource.resource == "services");
     if (!outcome->removed || returnsObject)
-        return respondJson(call, 200, std::move(outcome->objectJson));
+        return respondServed(*this, call, 200, std::move(outcome->objectJson));
     json details = {{"name", call.info.name}};
     if (!call.resource.group.empty())
         details["group"] = call.resource.group;
@@ -981,11 +997,11 @@ void ApiServer::Private::handleDeleteCollection(Call &call)
         }
         items += (items.empty() ? "" : ",") + outcome->objectJson;
     }
-    respondJson(call, 200,
-                "{\"kind\":" + json(call.resource.listKind).dump()
-                    + ",\"apiVersion\":" + json(call.resource.groupVersion()).dump()
-                    + ",\"metadata\":{\"resourceVersion\":\""
-                    + std::to_string(store.currentRevision()) + "\"},\"items\":[" + items + "]}");
+    respondServed(*this, call, 200,
+                  "{\"kind\":" + json(call.resource.listKind).dump()
+                      + ",\"apiVersion\":" + json(call.resource.groupVersion()).dump()
+                      + ",\"metadata\":{\"resourceVersion\":\""
+                      + std::to_string(store.currentRevision()) + "\"},\"items\":[" + items + "]}");
 }
 
 } // namespace kd::lc::apiserver

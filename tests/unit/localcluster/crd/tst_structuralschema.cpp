@@ -307,6 +307,43 @@ void TestStructuralSchema::structure_data()
                                          "empty for specified object fields",
                                          "s.properties[a].$ref: Forbidden: $ref is not "
                                          "supported"};
+    QTest::newRow("map list") << "{'type':'object','properties':{'l':{'type':'array',"
+                                 "'x-kubernetes-list-type':'map','x-kubernetes-list-map-keys':"
+                                 "['name'],'items':{'type':'object','required':['name'],"
+                                 "'properties':{'name':{'type':'string'}}}}}}"
+                              << QStringList();
+    QTest::newRow("list type markers")
+        << "{'type':'object','properties':{'a':{'type':'array','x-kubernetes-list-type':'bag',"
+           "'items':{'type':'string'}},'b':{'type':'array','x-kubernetes-list-type':'set',"
+           "'x-kubernetes-list-map-keys':['k'],'items':{'type':'string'}},"
+           "'c':{'type':'object','x-kubernetes-map-type':'loose'}}}"
+        << QStringList{"s.properties[a].x-kubernetes-list-type: Unsupported value: \"bag\": "
+                       "supported values: \"atomic\", \"set\", \"map\"",
+                       "s.properties[b].x-kubernetes-list-type: Invalid value: \"set\": must be "
+                       "map if x-kubernetes-list-map-keys is non-empty",
+                       "s.properties[c].x-kubernetes-map-type: Unsupported value: \"loose\": "
+                       "supported values: \"granular\", \"atomic\""};
+    QTest::newRow("map list keys")
+        << "{'type':'object','properties':{'l':{'type':'array','x-kubernetes-list-type':'map',"
+           "'x-kubernetes-list-map-keys':['name','port','nope','name'],'items':{'type':'object',"
+           "'required':['name'],'properties':{'name':{'type':'string'},'port':{'type':"
+           "'object'}}}},'m':{'type':'array','x-kubernetes-list-type':'map','items':{'type':"
+           "'string'}}}}"
+        << QStringList{"s.properties[l].items.properties[port].type: Invalid value: \"object\": "
+                       "must be a scalar type if parent array's x-kubernetes-list-type is map",
+                       "s.properties[l].items.properties[port].default: Required value: this "
+                       "property is in x-kubernetes-list-map-keys, so it must have a default or "
+                       "be a required property",
+                       "s.properties[l].x-kubernetes-list-map-keys: Invalid value: "
+                       "[]string{\"name\", \"port\", \"nope\", \"name\"}: entries must all be "
+                       "names of item properties",
+                       "s.properties[l].x-kubernetes-list-map-keys: Invalid value: "
+                       "[]string{\"name\", \"port\", \"nope\", \"name\"}: must not contain "
+                       "duplicate entries",
+                       "s.properties[m].x-kubernetes-list-map-keys: Required value: must not be "
+                       "empty if x-kubernetes-list-type is map",
+                       "s.properties[m].items.type: Invalid value: \"string\": must be object if "
+                       "parent array's x-kubernetes-list-type is map"};
 }
 
 void TestStructuralSchema::structure()
@@ -384,6 +421,21 @@ void TestStructuralSchema::definition_data()
         << QStringList{"spec.versions[0].additionalPrinterColumns[0].type: Unsupported value: "
                        "\"int\": supported values: \"boolean\", \"date\", \"integer\", "
                        "\"number\", \"string\""};
+    QTest::newRow("stored version removed")
+        << "/status/storedVersions"
+        << "['v0','v1']"
+        << QStringList{"status.storedVersions[0]: Invalid value: \"v0\": must appear in "
+                       "spec.versions"};
+    QTest::newRow("conversion strategy")
+        << "/spec/conversion"
+        << "{'strategy':'Magic'}"
+        << QStringList{"spec.conversion.strategy: Unsupported value: \"Magic\": supported "
+                       "values: \"None\", \"Webhook\""};
+    QTest::newRow("webhook without client")
+        << "/spec/conversion"
+        << "{'strategy':'Webhook'}"
+        << QStringList{"spec.conversion.webhookClientConfig: Required value: required when "
+                       "strategy is set to Webhook"};
     QTest::newRow("scale path") << "/spec/versions/0/subresources/scale/specReplicasPath"
                                 << "'.status.replicas'"
                                 << QStringList{"spec.versions[0].subresources.scale."
