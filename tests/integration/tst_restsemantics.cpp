@@ -194,7 +194,7 @@ private Q_SLOTS:
 
         reply = request("GET", "/openapi/v2");
         QCOMPARE(reply.status, 200);
-        QCOMPARE(reply.body.size(), 28);
+        QVERIFY(reply.object()["definitions"].contains("io.k8s.api.core.v1.Pod"));
         reply = request("GET", "/openapi/v3");
         QCOMPARE(reply.status, 200);
         const std::string url = reply.object()["paths"]["apis/apps/v1"]["serverRelativeURL"];

@@ -302,9 +302,24 @@ void ApiServer::Private::dispatch(Call &call)
     case RequestInfo::Target::OpenApiV2: {
         if (method != "GET")
             return respondError(call, methodNotAllowed());
-        server::Response response{200,
-                                  {{"Content-Type", openapi::v2ContentType}},
-                                  openapi::v2Document(buildInfo().kubernetesVersion)};
+        // JSON or gnostic protobuf by Accept, as kube-openapi serves it; 406 for neither.
+        const auto format = openapi::negotiateV2(call.request.header("Accept").value_or(""));
+        if (!format)
+            return call.writer->respond(server::Response::failure(
+                406, "NotAcceptable", "only application/json and protobuf are served"));
+        const auto documents = openApiV2.documents(catalog, buildInfo().kubernetesVersion);
+        const bool asJson = *format == openapi::V2Format::Json;
+        const std::string &etag = asJson ? documents->jsonEtag : documents->protobufEtag;
+        server::Response response{
+            200,
+            {{"Content-Type", asJson ? "application/json" : openapi::v2ContentType},
+             {"ETag", etag},
+             {"Vary", "Accept"}},
+            {}};
+        if (call.request.header("If-None-Match").value_or("") == etag)
+            response.status = 304;
+        else
+            response.body = asJson ? documents->json : documents->protobuf;
         return call.writer->respond(std::move(response));
     }
     case RequestInfo::Target::OpenApiV3: {

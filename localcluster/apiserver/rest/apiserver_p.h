@@ -5,6 +5,7 @@
 // writehandlers.cpp (create, update, patch, delete).
 
 #include "apiserver.h"
+#include "openapi.h"
 #include "requestinfo.h"
 #include "workerpool.h"
 
@@ -127,6 +128,8 @@ public:
     authz::RbacAuthorizer authorizer{store};
     // CRDs served live: catalog registration, CRD status, custom resource schemas, cleanup.
     crd::CustomResources customResources{store, catalog};
+    // /openapi/v2, built on first request and again only when custom resources change.
+    openapi::V2Cache openApiV2;
 
     std::mutex watchMutex;
     std::condition_variable watchWake;

@@ -139,10 +139,11 @@ std::string schemaName(const GroupVersionKind &gvk)
     return type ? type->name : std::string();
 }
 
-json componentSchemas(const std::vector<GroupVersionKind> &kinds)
+json componentSchemas(const std::vector<GroupVersionKind> &kinds,
+                      const std::vector<std::string> &types)
 {
     json schemas = json::object();
-    std::vector<std::string> pending;
+    std::vector<std::string> pending(types.rbegin(), types.rend());
     for (const GroupVersionKind &gvk : kinds) {
         const TypeDef *type = findKind(gvk);
         if (!type)
@@ -169,6 +170,126 @@ json componentSchemas(const std::vector<GroupVersionKind> &kinds)
         }
     }
     return schemas;
+}
+
+json definitionsV2()
+{
+    std::vector<GroupVersionKind> kinds;
+    for (const TypeDef *type : allTypes())
+        kinds.insert(kinds.end(), type->kinds.begin(), type->kinds.end());
+    const json schemas = componentSchemas(kinds);
+    json definitions = json::object();
+    for (auto it = schemas.begin(); it != schemas.end(); ++it)
+        definitions[it.key()] = toV2(*it);
+    return definitions;
+}
+
+namespace {
+
+json v2Ref(const json &ref)
+{
+    if (!ref.is_string())
+        return ref;
+    const std::string text = ref.get<std::string>();
+    return text.starts_with(kRefPrefix) ? "#/definitions/" + text.substr(kRefPrefix.size()) : text;
+}
+
+} // namespace
+
+json toV2(const json &schema)
+{
+    if (schema.is_array()) {
+        json out = json::array();
+        for (const json &item : schema)
+            out.push_back(toV2(item));
+        return out;
+    }
+    if (!schema.is_object())
+        return schema;
+    json out = json::object();
+    for (auto it = schema.begin(); it != schema.end(); ++it) {
+        const std::string &key = it.key();
+        if (key == "oneOf" || key == "anyOf" || key == "not" || key == "nullable")
+            continue;
+        if (key == "allOf") {
+            // Upstream's v3 wraps a reference in allOf so it may carry a description; 2.0 puts
+            // the description next to the $ref instead.
+            if (it->is_array() && it->size() == 1 && (*it)[0].contains("$ref"))
+                out["$ref"] = v2Ref((*it)[0]["$ref"]);
+            continue;
+        }
+        if (key == "$ref") {
+            out["$ref"] = v2Ref(*it);
+            continue;
+        }
+        // Enum values, defaults and extensions are data, not schemas.
+        if (key == "properties" && it->is_object()) {
+            json properties = json::object();
+            for (auto p = it->begin(); p != it->end(); ++p)
+                properties[p.key()] = toV2(*p);
+            out[key] = std::move(properties);
+        } else if (key == "items" || key == "additionalProperties") {
+            out[key] = toV2(*it);
+        } else {
+            out[key] = *it;
+        }
+    }
+    if (out.contains("$ref"))
+        out.erase("default");
+    // Quantity and IntOrString: 2.0 has no oneOf, so upstream publishes them as strings.
+    const bool intOrString = schema.value("x-kubernetes-int-or-string", false);
+    if (!out.contains("type") && !out.contains("$ref") && schema.contains("oneOf") && !intOrString)
+        out["type"] = "string";
+    return out;
+}
+
+std::string customSchemaName(const GroupVersionKind &gvk)
+{
+    std::string reversed;
+    std::string_view group = gvk.group;
+    while (!group.empty()) {
+        const auto dot = group.rfind('.');
+        const std::string_view part = dot == std::string_view::npos ? group : group.substr(dot + 1);
+        if (!reversed.empty())
+            reversed += '.';
+        reversed += part;
+        group = dot == std::string_view::npos ? std::string_view() : group.substr(0, dot);
+    }
+    return reversed + "." + gvk.version + "." + gvk.kind;
+}
+
+json customResourceSchema(const json &openAPIV3Schema, const GroupVersionKind &gvk)
+{
+    json schema = openAPIV3Schema.is_object() ? openAPIV3Schema : json::object();
+    if (!schema.contains("type"))
+        schema["type"] = "object";
+    json &properties = schema["properties"];
+    if (!properties.is_object())
+        properties = json::object();
+    properties["apiVersion"]
+        = {{"type", "string"}, {"description", "Versioned schema of this object."}};
+    properties["kind"] = {{"type", "string"}, {"description", "The kind of this object."}};
+    json metadata = refTo("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
+    metadata["description"] = "Standard object metadata.";
+    properties["metadata"] = std::move(metadata);
+    schema["x-kubernetes-group-version-kind"] = json::array({gvkJson(gvk)});
+    return schema;
+}
+
+json customResourceListSchema(const GroupVersionKind &gvk, const std::string &listKind)
+{
+    return {{"type", "object"},
+            {"description", listKind + " is a list of " + gvk.kind + "."},
+            {"properties",
+             {{"apiVersion", {{"type", "string"}}},
+              {"kind", {{"type", "string"}}},
+              {"metadata", refTo(std::string(kListMeta))},
+              {"items",
+               {{"type", "array"},
+                {"items", {{"$ref", std::string(kRefPrefix) + customSchemaName(gvk)}}}}}}},
+            {"required", json::array({"items"})},
+            {"x-kubernetes-group-version-kind",
+             json::array({gvkJson({gvk.group, gvk.version, listKind})})}};
 }
 
 } // namespace kd::lc::apiserver::schema
