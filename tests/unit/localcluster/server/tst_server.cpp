@@ -139,6 +139,7 @@ private slots:
         options.certificatePem = m_pki->servingCertificatePem();
         options.privateKeyPem = m_pki->servingKeyPem();
         options.clientCaPem = m_pki->caCertificatePem();
+        options.compressForLoopback = true; // every test client here is on loopback
         m_server = std::make_unique<server::Server>(options);
         m_server->addAuthenticator(std::make_shared<server::ClientCertificateAuthenticator>());
         m_server->addHealthCheck(
@@ -408,6 +409,29 @@ private slots:
         } else {
             QCOMPARE(response->body, QByteArray(200 * 1024, 'b'));
         }
+    }
+
+    void loopbackPeersGetUncompressedAnswersByDefault()
+    {
+        server::ServerOptions options;
+        options.port = 0;
+        options.certificatePem = m_pki->servingCertificatePem();
+        options.privateKeyPem = m_pki->servingKeyPem();
+        options.clientCaPem = m_pki->caCertificatePem();
+        server::Server local(options);
+        local.addAuthenticator(std::make_shared<server::ClientCertificateAuthenticator>());
+        local.setHandler(m_handler);
+        QVERIFY(local.start().ok());
+        auto client = std::make_unique<TlsClient>(
+            local.port(), ca(), QByteArray::fromStdString(m_pki->adminCertificatePem()),
+            QByteArray::fromStdString(m_pki->adminKeyPem()));
+        QVERIFY(client->connectToServer());
+        QVERIFY(client->get("/big", "Accept-Encoding: gzip\r\n"));
+        auto response = client->readResponse();
+        QVERIFY(response);
+        QCOMPARE(response->status, 200);
+        QCOMPARE(response->header("Content-Encoding"), QByteArray());
+        QCOMPARE(response->body, QByteArray(200 * 1024, 'b'));
     }
 
     void curlDecompressesLargeAnswers()
