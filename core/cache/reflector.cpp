@@ -3,6 +3,7 @@
 #include <core/api/compactjsonbuilder_p.h>
 #include <core/client/jsonstreamsplitter.h>
 #include <core/util/log.h>
+#include <core/util/threadname.h>
 
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
@@ -684,7 +685,10 @@ void Reflector::start()
     std::lock_guard lock(d->mutex);
     if (d->thread.joinable() || d->stopRequested)
         return;
-    d->thread = std::thread([d = d] { d->run(); });
+    d->thread = std::thread([d = d] {
+        util::setCurrentThreadName("kd-reflector");
+        d->run();
+    });
 }
 
 void Reflector::stop()

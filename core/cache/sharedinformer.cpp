@@ -1,6 +1,7 @@
 #include "sharedinformer.h"
 
 #include <core/util/guard.h>
+#include <core/util/threadname.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -213,7 +214,10 @@ void SharedInformer::start()
     d->reflector->start();
     std::lock_guard lock(d->resyncMutex);
     if (d->resyncPeriod.count() > 0 && !d->resyncThread.joinable() && !d->resyncStop)
-        d->resyncThread = std::thread([p = d.get()] { p->resyncLoop(); });
+        d->resyncThread = std::thread([p = d.get()] {
+            util::setCurrentThreadName("kd-resync");
+            p->resyncLoop();
+        });
 }
 
 void SharedInformer::stop()

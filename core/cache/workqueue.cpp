@@ -1,5 +1,7 @@
 #include "workqueue.h"
 
+#include <core/util/threadname.h>
+
 #include <algorithm>
 #include <functional>
 
@@ -8,7 +10,10 @@ namespace kd::core::cache {
 WorkQueue::WorkQueue(std::unique_ptr<RateLimiter> rateLimiter)
     : m_rateLimiter(rateLimiter ? std::move(rateLimiter) : defaultControllerRateLimiter())
 {
-    m_timer = std::thread([this] { timerLoop(); });
+    m_timer = std::thread([this] {
+        util::setCurrentThreadName("kd-queue-timer");
+        timerLoop();
+    });
 }
 
 WorkQueue::~WorkQueue()

@@ -10,6 +10,7 @@
 #include <core/transport/websocket.h>
 #include <core/util/guard.h>
 #include <core/util/log.h>
+#include <core/util/threadname.h>
 
 #include <nlohmann/json.hpp>
 
@@ -863,7 +864,10 @@ Result<std::uint16_t> PortForwarder::start()
     events.onUpdate = [p](const cache::ObjectPtr &, const cache::ObjectPtr &) { p->choosePod(); };
     events.onDelete = [p](const cache::ObjectPtr &) { p->choosePod(); };
     d->informer->addEventHandler(std::move(events));
-    d->thread = std::thread([p] { p->run(); });
+    d->thread = std::thread([p] {
+        util::setCurrentThreadName("kd-portforward");
+        p->run();
+    });
     d->informer->start();
     lcPortForward.info("port-forward listening on 127.0.0.1:" + std::to_string(port));
     return port;

@@ -2,6 +2,7 @@
 
 #include <core/client/restclient.h>
 #include <core/util/quantity.h>
+#include <core/util/threadname.h>
 #include <core/util/time.h>
 
 #include <nlohmann/json.hpp>
@@ -213,6 +214,7 @@ void MetricsPoller::start()
         d->stopping = false;
     }
     d->thread = std::thread([this] {
+        util::setCurrentThreadName("kd-metrics");
         std::unique_lock lock(d->wakeMutex);
         while (!d->stopping) {
             lock.unlock();

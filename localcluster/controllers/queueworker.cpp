@@ -1,6 +1,7 @@
 #include "queueworker.h"
 
 #include <core/util/log.h>
+#include <core/util/threadname.h>
 
 namespace kd::lc::controllers {
 
@@ -21,7 +22,10 @@ QueueWorker::~QueueWorker()
 void QueueWorker::start(int threads)
 {
     for (int i = 0; i < threads; ++i)
-        m_threads.emplace_back([this] { run(); });
+        m_threads.emplace_back([this] {
+            core::util::setCurrentThreadName("kd-controller");
+            run();
+        });
 }
 
 void QueueWorker::stop()

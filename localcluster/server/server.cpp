@@ -7,6 +7,7 @@
 #include "responsewriter.h"
 
 #include <core/util/log.h>
+#include <core/util/threadname.h>
 #include <localcluster/version.h>
 
 #include <boost/asio.hpp>
@@ -1104,6 +1105,7 @@ Result<void> Server::start()
     const int threads = std::clamp(options.threads, 1, 8);
     for (int i = 0; i < threads; ++i) {
         d->threads.emplace_back([this] {
+            core::util::setCurrentThreadName("kd-io");
             for (;;) {
                 try {
                     d->ioc.run();

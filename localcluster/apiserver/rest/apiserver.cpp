@@ -8,6 +8,7 @@
 #include <localcluster/apiserver/discovery.h>
 #include <localcluster/version.h>
 
+#include <core/util/threadname.h>
 #include <core/util/time.h>
 
 #include <nlohmann/json.hpp>
@@ -68,6 +69,7 @@ void ApiServer::Private::start()
         lcRest.error("custom resources are not served: " + served.error().message());
     // Bookmarks and watch timeouts need a clock that does not depend on storage traffic.
     ticker = std::thread([this] {
+        core::util::setCurrentThreadName("kd-watch-ticker");
         std::unique_lock lock(watchMutex);
         while (!stopping) {
             watchWake.wait_for(lock, std::chrono::milliseconds(250));

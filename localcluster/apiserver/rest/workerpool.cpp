@@ -1,11 +1,16 @@
 #include "workerpool.h"
 
+#include <core/util/threadname.h>
+
 namespace kd::lc::apiserver {
 
 WorkerPool::WorkerPool(int threads)
 {
     for (int i = 0; i < (threads > 0 ? threads : 1); ++i)
-        m_threads.emplace_back([this] { run(); });
+        m_threads.emplace_back([this] {
+            core::util::setCurrentThreadName("kd-worker");
+            run();
+        });
 }
 
 WorkerPool::~WorkerPool()

@@ -4,6 +4,7 @@
 
 #include <core/api/compactjson.h>
 #include <core/util/log.h>
+#include <core/util/threadname.h>
 
 #include <nlohmann/json.hpp>
 
@@ -82,7 +83,10 @@ GarbageCollector::~GarbageCollector()
 
 void GarbageCollector::start()
 {
-    m_resyncThread = std::thread([this] { resyncLoop(); });
+    m_resyncThread = std::thread([this] {
+        core::util::setCurrentThreadName("kd-gc-resync");
+        resyncLoop();
+    });
     m_deleteWorker.start(1);
     m_orphanWorker.start(1);
 }
