@@ -191,9 +191,14 @@ int lockDataDir(const std::string &dataDir)
 // worker and I/O threads from contending on one lock. A fixed mmap threshold (glibc's default
 // one rises to 32 MiB once a large block is freed) keeps the multi-megabyte bodies of large
 // responses in mappings of their own, returned to the system as soon as they are freed.
+// No fastbins: every request allocates bodies of a kilobyte or more, and each such allocation
+// first merged all fastbin chunks of its arena (malloc_consolidate, 4% of the server's CPU under
+// 32 creating clients); small blocks still come from the per-thread cache. Durable creates went
+// from about 1,640/s to 1,850/s with this alone.
 void tuneMalloc()
 {
     mallopt(M_ARENA_MAX, 2);
+    mallopt(M_MXFAST, 0);
     mallopt(M_MMAP_THRESHOLD, 1 << 20);
 }
 
