@@ -3,10 +3,15 @@
 
 #include <core/transport/curlsetup_p.h>
 #include <core/util/log.h>
+#include <core/util/threadname.h>
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -66,6 +71,21 @@ std::string trim(std::string_view text)
 
 namespace detail {
 
+// Wakes the I/O thread out of epoll_wait (an eventfd); `sweep` asks it to look for cancelled
+// transfers. Owned by the client; any thread.
+struct Waker
+{
+    int fd = -1;
+    std::atomic<bool> sweep{false};
+
+    void wake() const
+    {
+        const std::uint64_t one = 1;
+        // A full counter (never in practice) already means "wake up".
+        [[maybe_unused]] const ssize_t written = ::write(fd, &one, sizeof one);
+    }
+};
+
 // Shared between the caller's handle, the I/O thread and queued deliveries.
 struct RequestState
 {
@@ -75,7 +95,7 @@ struct RequestState
     std::weak_ptr<const void> guard;
     // Wakes the I/O thread so a cancellation takes effect promptly; cleared at shutdown.
     std::mutex wakeMutex;
-    CURLM *multi = nullptr;
+    Waker *waker = nullptr;
 
     bool mayDeliver() const
     {
@@ -97,8 +117,10 @@ void RequestHandle::cancel() const
         return;
     m_state->cancelled.store(true);
     std::lock_guard lock(m_state->wakeMutex);
-    if (m_state->multi)
-        curl_multi_wakeup(m_state->multi);
+    if (m_state->waker) {
+        m_state->waker->sweep.store(true);
+        m_state->waker->wake();
+    }
 }
 
 bool RequestHandle::isFinished() const
@@ -145,6 +167,11 @@ public:
     ConnectionConfig m_config;
     Executor m_executor;
     CURLM *m_multi = nullptr;
+    // curl's socket interface: only sockets with activity are handed to curl, so an event on
+    // one of many open watches costs the same as on the only one (curl_multi_perform walks
+    // every transfer on each wake-up).
+    int m_epoll = -1;
+    detail::Waker m_waker;
     std::thread m_thread;
 
     std::mutex m_mutex;
@@ -155,6 +182,12 @@ public:
     // I/O thread only.
     std::map<uint64_t, std::unique_ptr<Transfer>> m_transfers;
     std::mt19937 m_random{std::random_device{}()};
+    // When curl wants CURL_SOCKET_TIMEOUT (its timer callback); unset: no timer.
+    std::optional<SteadyClock::time_point> m_curlDeadline;
+    // The transfer list needs a pass: a transfer finished, left the multi for a retry, or was
+    // cancelled. m_nextRetry: the earliest retry due.
+    bool m_rescan = false;
+    std::optional<SteadyClock::time_point> m_nextRetry;
 
     std::atomic<int> m_attempts{0};
     std::atomic<int> m_retries{0};
@@ -169,8 +202,12 @@ private:
     void detach(Transfer &t);
     std::chrono::milliseconds backoff(int retry);
 
+    void rescan(SteadyClock::time_point now);
+
     static size_t onHeader(char *data, size_t size, size_t count, void *user);
     static size_t onData(char *data, size_t size, size_t count, void *user);
+    static int onSocket(CURL *easy, curl_socket_t socket, int what, void *user, void *socketData);
+    static int onTimer(CURLM *multi, long timeoutMs, void *user);
 };
 
 HttpClient::Private::Private(ConnectionConfig config, Executor executor)
@@ -184,7 +221,22 @@ HttpClient::Private::Private(ConnectionConfig config, Executor executor)
     // whenever a burst of parallel requests ends, and HTTP/1.1 servers then pay a TLS handshake
     // for every connection closed that way. A fixed size keeps a burst's connections for reuse.
     curl_multi_setopt(m_multi, CURLMOPT_MAXCONNECTS, 64L);
-    m_thread = std::thread([this] { run(); });
+    m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    m_waker.fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event wake{};
+    wake.events = EPOLLIN;
+    wake.data.fd = m_waker.fd;
+    if (m_epoll < 0 || m_waker.fd < 0
+        || ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_waker.fd, &wake) != 0)
+        lcTransport.error("cannot create the HTTP client's event loop; requests will not run");
+    curl_multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &Private::onSocket);
+    curl_multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &Private::onTimer);
+    curl_multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
+    m_thread = std::thread([this] {
+        util::setCurrentThreadName("kd-http");
+        run();
+    });
 }
 
 HttpClient::Private::~Private()
@@ -193,9 +245,14 @@ HttpClient::Private::~Private()
         std::lock_guard lock(m_mutex);
         m_stopping = true;
     }
-    curl_multi_wakeup(m_multi);
+    m_waker.wake();
     m_thread.join();
+    // Cleanup still reports sockets to onSocket, which needs the epoll descriptor.
     curl_multi_cleanup(m_multi);
+    if (m_epoll >= 0)
+        ::close(m_epoll);
+    if (m_waker.fd >= 0)
+        ::close(m_waker.fd);
 }
 
 RequestHandle HttpClient::Private::submit(std::unique_ptr<Transfer> transfer,
@@ -204,14 +261,14 @@ RequestHandle HttpClient::Private::submit(std::unique_ptr<Transfer> transfer,
     auto state = std::make_shared<detail::RequestState>();
     state->hasGuard = util::isGuardSet(guard);
     state->guard = std::move(guard);
-    state->multi = m_multi;
+    state->waker = &m_waker;
     transfer->state = state;
     transfer->owner = this;
     {
         std::lock_guard lock(m_mutex);
         transfer->id = m_nextId++;
         if (m_stopping) {
-            state->multi = nullptr;
+            state->waker = nullptr;
             if (transfer->direct)
                 transfer->direct(
                     util::Error(util::Error::Code::Cancelled, "HTTP client shut down"));
@@ -219,12 +276,71 @@ RequestHandle HttpClient::Private::submit(std::unique_ptr<Transfer> transfer,
         }
         m_incoming.push_back(std::move(transfer));
     }
-    curl_multi_wakeup(m_multi);
+    m_waker.wake();
     return RequestHandle(state);
+}
+
+int HttpClient::Private::onSocket(CURL *, curl_socket_t socket, int what, void *user, void *)
+{
+    auto *self = static_cast<Private *>(user);
+    if (what == CURL_POLL_REMOVE) {
+        // curl may already have closed it, which removed it from the set; nothing to undo then.
+        ::epoll_ctl(self->m_epoll, EPOLL_CTL_DEL, socket, nullptr);
+        return 0;
+    }
+    epoll_event event{};
+    event.events
+        = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+    event.data.fd = socket;
+    if (::epoll_ctl(self->m_epoll, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT)
+        ::epoll_ctl(self->m_epoll, EPOLL_CTL_ADD, socket, &event);
+    return 0;
+}
+
+int HttpClient::Private::onTimer(CURLM *, long timeoutMs, void *user)
+{
+    auto *self = static_cast<Private *>(user);
+    if (timeoutMs < 0)
+        self->m_curlDeadline.reset();
+    else
+        self->m_curlDeadline = SteadyClock::now() + std::chrono::milliseconds(timeoutMs);
+    return 0;
+}
+
+// One pass over the transfers: drops cancelled and finished ones, restarts retries that are due
+// and notes when the next one is.
+void HttpClient::Private::rescan(SteadyClock::time_point now)
+{
+    m_rescan = false;
+    m_nextRetry.reset();
+    for (auto it = m_transfers.begin(); it != m_transfers.end();) {
+        Transfer &t = *it->second;
+        if (t.state->cancelled.load()) {
+            lcTransport.debug(
+                [&] { return t.request.method + " " + t.request.path + " cancelled"; });
+        } else if (!t.state->finished.load()) {
+            if (!t.inMulti && t.startAt <= now)
+                startAttempt(t);
+            // A failed start completes the transfer; otherwise it is running or still waiting.
+            if (!t.state->finished.load()) {
+                if (!t.inMulti)
+                    m_nextRetry = std::min(m_nextRetry.value_or(t.startAt), t.startAt);
+                ++it;
+                continue;
+            }
+        } else if (t.inMulti) {
+            ++it;
+            continue;
+        }
+        detach(t);
+        it = m_transfers.erase(it);
+    }
 }
 
 void HttpClient::Private::run()
 {
+    constexpr int kMaxEvents = 64;
+    epoll_event events[kMaxEvents];
     while (true) {
         std::vector<std::unique_ptr<Transfer>> incoming;
         {
@@ -233,31 +349,21 @@ void HttpClient::Private::run()
                 break;
             incoming.swap(m_incoming);
         }
-        const auto now = SteadyClock::now();
+        auto now = SteadyClock::now();
         for (auto &t : incoming) {
             Transfer &ref = *t;
             m_transfers.emplace(t->id, std::move(t));
             ref.startAt = now;
             startAttempt(ref);
         }
-
-        std::vector<uint64_t> gone;
-        for (auto &[id, t] : m_transfers) {
-            if (t->state->cancelled.load()) {
-                lcTransport.debug(
-                    [&] { return t->request.method + " " + t->request.path + " cancelled"; });
-                gone.push_back(id);
-            } else if (!t->inMulti && !t->state->finished.load() && t->startAt <= now) {
-                startAttempt(*t);
-            }
-        }
-        for (uint64_t id : gone) {
-            detach(*m_transfers[id]);
-            m_transfers.erase(id);
-        }
+        if (m_waker.sweep.exchange(false) || m_rescan || (m_nextRetry && *m_nextRetry <= now))
+            rescan(now);
 
         int running = 0;
-        curl_multi_perform(m_multi, &running);
+        if (m_curlDeadline && *m_curlDeadline <= SteadyClock::now()) {
+            m_curlDeadline.reset();
+            curl_multi_socket_action(m_multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
         int queued = 0;
         while (CURLMsg *msg = curl_multi_info_read(m_multi, &queued)) {
             if (msg->msg != CURLMSG_DONE)
@@ -265,26 +371,38 @@ void HttpClient::Private::run()
             Transfer *t = nullptr;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
             finishAttempt(*t, msg->data.result);
+            m_rescan = true;
         }
-        for (auto it = m_transfers.begin(); it != m_transfers.end();) {
-            if (it->second->state->finished.load() && !it->second->inMulti) {
-                detach(*it->second);
-                it = m_transfers.erase(it);
-            } else {
-                ++it;
-            }
-        }
+        if (m_rescan || !incoming.empty())
+            rescan(SteadyClock::now());
 
-        // Sleep until curl needs us, a command arrives (wakeup) or a retry is due.
+        // Sleep until a socket is ready, curl's timer or a retry is due, or a command arrives.
+        now = SteadyClock::now();
         auto wait = std::chrono::milliseconds(1000);
-        const auto after = SteadyClock::now();
-        for (const auto &[id, t] : m_transfers) {
-            if (!t->inMulti && !t->state->finished.load()) {
-                wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::max(t->startAt - after, SteadyClock::duration(0))));
+        for (const auto &due : {m_curlDeadline, m_nextRetry}) {
+            if (due) {
+                // Rounded up: waking a fraction of a millisecond early would spin.
+                const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                    std::max(*due - now, SteadyClock::duration(0)));
+                wait = std::min(wait, left);
             }
         }
-        curl_multi_poll(m_multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);
+        const int ready = ::epoll_wait(m_epoll, events, kMaxEvents, static_cast<int>(wait.count()));
+        for (int i = 0; i < ready; ++i) {
+            if (events[i].data.fd == m_waker.fd) {
+                std::uint64_t count = 0;
+                [[maybe_unused]] const ssize_t n = ::read(m_waker.fd, &count, sizeof count);
+                continue;
+            }
+            int flags = 0;
+            if (events[i].events & EPOLLIN)
+                flags |= CURL_CSELECT_IN;
+            if (events[i].events & EPOLLOUT)
+                flags |= CURL_CSELECT_OUT;
+            if (events[i].events & (EPOLLERR | EPOLLHUP))
+                flags |= CURL_CSELECT_ERR;
+            curl_multi_socket_action(m_multi, events[i].data.fd, flags, &running);
+        }
     }
 
     for (auto &[id, t] : m_transfers) {
@@ -298,7 +416,7 @@ void HttpClient::Private::run()
         if (t->direct)
             t->direct(util::Error(util::Error::Code::Cancelled, "HTTP client shut down"));
         std::lock_guard wakeLock(t->state->wakeMutex);
-        t->state->multi = nullptr;
+        t->state->waker = nullptr;
     }
     m_incoming.clear();
 }
@@ -315,7 +433,7 @@ void HttpClient::Private::detach(Transfer &t)
     curl_slist_free_all(t.headerList);
     t.headerList = nullptr;
     std::lock_guard lock(t.state->wakeMutex);
-    t.state->multi = nullptr;
+    t.state->waker = nullptr;
 }
 
 void HttpClient::Private::startAttempt(Transfer &t)
@@ -499,6 +617,7 @@ void HttpClient::Private::scheduleRetry(Transfer &t, std::chrono::milliseconds d
     ++t.retries;
     ++m_retries;
     t.startAt = SteadyClock::now() + delay;
+    m_rescan = true;
 }
 
 void HttpClient::Private::finishAttempt(Transfer &t, CURLcode code)
@@ -552,6 +671,7 @@ void HttpClient::Private::finishAttempt(Transfer &t, CURLcode code)
             curl_multi_remove_handle(m_multi, t.easy);
             t.inMulti = false;
             t.startAt = SteadyClock::now();
+            m_rescan = true;
             return;
         }
     }
@@ -574,6 +694,7 @@ void HttpClient::Private::complete(Transfer &t, util::Result<HttpResponse> resul
         curl_multi_remove_handle(m_multi, t.easy);
         t.inMulti = false;
     }
+    m_rescan = true;
     t.state->finished.store(true);
     if (t.direct) {
         t.direct(std::move(result));
