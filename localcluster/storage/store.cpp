@@ -4,6 +4,7 @@
 #include "statedb.h"
 
 #include <core/util/log.h>
+#include <core/util/threadname.h>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,8 @@ struct PendingWrite
     std::optional<Revision> expectedRevision;
     std::optional<std::string> expectedUid;
     Store::WriteCallback done;
+    // `object` serialized by the caller's thread (enqueue); unset: the writer serializes it.
+    std::optional<PreparedObject> prepared;
 };
 
 std::string quoted(const Key &key)
@@ -194,6 +197,24 @@ void Store::Private::enqueue(PendingWrite write)
         write.done(*error);
         return;
     }
+    // Serializing here spreads the work over the callers' threads instead of the one writer,
+    // and the parsed tree is freed by the thread that built it.
+    if (write.operation != Operation::Delete) {
+        if (auto bad = checkObject(write.key, write.object)) {
+            write.done(*bad);
+            return;
+        }
+        try {
+            write.prepared = StoredObject::prepare(write.object);
+        } catch (const nlohmann::json::exception &e) {
+            // dump() rejects strings that are not UTF-8; such an object cannot be served.
+            write.done(Error(Error::Code::Invalid,
+                             quoted(write.key) + ": the object cannot be stored: " + e.what()));
+            return;
+        }
+        if (write.prepared)
+            write.object = nullptr;
+    }
     {
         std::lock_guard guard(queueMutex);
         if (!stopping) {
@@ -250,6 +271,14 @@ void Store::Private::processBatch(std::vector<PendingWrite> &batch)
         return it == resource->second.end() ? nullptr : it->second;
     };
 
+    // The object checked and (normally) serialized by enqueue().
+    const auto build = [](PendingWrite &write, Revision createRevision, Revision modRevision) {
+        if (write.prepared)
+            return std::make_shared<const StoredObject>(write.key, std::move(*write.prepared),
+                                                        createRevision, modRevision);
+        return std::make_shared<const StoredObject>(write.key, std::move(write.object),
+                                                    createRevision, modRevision);
+    };
     std::vector<std::optional<Error>> errors(batch.size());
     std::vector<WatchEvent> events(batch.size());
     std::vector<StateDb::Change> changes;
@@ -265,12 +294,9 @@ void Store::Private::processBatch(std::vector<PendingWrite> &batch)
                 if (current) {
                     errors[i]
                         = Error(Error::Code::AlreadyExists, quoted(write.key) + " already exists");
-                } else if (auto bad = checkObject(write.key, write.object)) {
-                    errors[i] = *bad;
                 } else {
                     event.type = WatchEvent::Type::Added;
-                    event.object = std::make_shared<const StoredObject>(
-                        write.key, std::move(write.object), next + 1, next + 1);
+                    event.object = build(write, next + 1, next + 1);
                 }
                 break;
             case Operation::Update:
@@ -279,13 +305,10 @@ void Store::Private::processBatch(std::vector<PendingWrite> &batch)
                 } else if (write.expectedRevision
                            && *write.expectedRevision != current->modRevision()) {
                     errors[i] = conflict(write.key);
-                } else if (auto bad = checkObject(write.key, write.object)) {
-                    errors[i] = *bad;
                 } else {
                     event.type = WatchEvent::Type::Modified;
                     event.previous = current;
-                    event.object = std::make_shared<const StoredObject>(
-                        write.key, std::move(write.object), current->createRevision(), next + 1);
+                    event.object = build(write, current->createRevision(), next + 1);
                 }
                 break;
             case Operation::Delete: {
@@ -519,7 +542,10 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions &options)
     d->ringStart = revision;
 
     Private *raw = d.get();
-    d->writer = std::thread([raw] { raw->run(); });
+    d->writer = std::thread([raw] {
+        core::util::setCurrentThreadName("kd-store");
+        raw->run();
+    });
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     lcStorage.info("opened " + path + ": " + std::to_string(d->objectCount)
@@ -632,39 +658,51 @@ Result<ListAndWatchResult> Store::listAndWatch(const GroupResource &resource,
 
 Result<WriteResult> Store::create(const Key &key, nlohmann::json object)
 {
-    return d->wait({Operation::Create, key, std::move(object), std::nullopt, std::nullopt, {}});
+    return d->wait(
+        {Operation::Create, key, std::move(object), std::nullopt, std::nullopt, {}, std::nullopt});
 }
 
 Result<WriteResult> Store::update(const Key &key, nlohmann::json object,
                                   std::optional<Revision> expectedRevision)
 {
-    return d->wait({Operation::Update, key, std::move(object), expectedRevision, std::nullopt, {}});
+    return d->wait({Operation::Update,
+                    key,
+                    std::move(object),
+                    expectedRevision,
+                    std::nullopt,
+                    {},
+                    std::nullopt});
 }
 
 Result<WriteResult> Store::remove(const Key &key, const DeletePreconditions &preconditions)
 {
-    return d->wait(
-        {Operation::Delete, key, nullptr, preconditions.revision, preconditions.uid, {}});
+    return d->wait({Operation::Delete,
+                    key,
+                    nullptr,
+                    preconditions.revision,
+                    preconditions.uid,
+                    {},
+                    std::nullopt});
 }
 
 void Store::createAsync(const Key &key, nlohmann::json object, WriteCallback done)
 {
-    d->enqueue(
-        {Operation::Create, key, std::move(object), std::nullopt, std::nullopt, std::move(done)});
+    d->enqueue({Operation::Create, key, std::move(object), std::nullopt, std::nullopt,
+                std::move(done), std::nullopt});
 }
 
 void Store::updateAsync(const Key &key, nlohmann::json object,
                         std::optional<Revision> expectedRevision, WriteCallback done)
 {
     d->enqueue({Operation::Update, key, std::move(object), expectedRevision, std::nullopt,
-                std::move(done)});
+                std::move(done), std::nullopt});
 }
 
 void Store::removeAsync(const Key &key, const DeletePreconditions &preconditions,
                         WriteCallback done)
 {
     d->enqueue({Operation::Delete, key, nullptr, preconditions.revision, preconditions.uid,
-                std::move(done)});
+                std::move(done), std::nullopt});
 }
 
 } // namespace kd::lc::storage

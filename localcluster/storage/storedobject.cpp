@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <random>
+#include <utility>
+
 namespace kd::lc::storage {
 
 namespace {
@@ -42,7 +46,44 @@ nlohmann::json summarize(const nlohmann::json &object)
     return summary;
 }
 
+// What prepare() writes as the resourceVersion until the writer knows the revision: random per
+// process and never served, so no stored or requested text can contain it by chance or design.
+const std::string &revisionPlaceholder()
+{
+    static const std::string placeholder = [] {
+        std::random_device random;
+        std::string text = "kd-revision-";
+        for (int i = 0; i < 4; ++i) {
+            char part[9];
+            std::snprintf(part, sizeof part, "%08x", random());
+            text += part;
+        }
+        return text;
+    }();
+    return placeholder;
+}
+
 } // namespace
+
+PreparedObject::PreparedObject() = default;
+PreparedObject::PreparedObject(PreparedObject &&) noexcept = default;
+PreparedObject &PreparedObject::operator=(PreparedObject &&) noexcept = default;
+PreparedObject::~PreparedObject() = default;
+
+std::optional<PreparedObject> StoredObject::prepare(nlohmann::json &object)
+{
+    const std::string &placeholder = revisionPlaceholder();
+    object["metadata"]["resourceVersion"] = placeholder;
+    PreparedObject prepared;
+    prepared.text = object.dump();
+    const std::size_t at = prepared.text.find(placeholder);
+    if (at == std::string::npos
+        || prepared.text.find(placeholder, at + placeholder.size()) != std::string::npos)
+        return std::nullopt;
+    prepared.revisionAt = at;
+    prepared.summary = std::make_unique<nlohmann::json>(summarize(object));
+    return prepared;
+}
 
 const std::vector<std::string> &StoredObject::selectablePaths()
 {
@@ -93,6 +134,22 @@ StoredObject::StoredObject(Key key, const nlohmann::json &object, std::string js
     , m_createRevision(createRevision)
     , m_modRevision(modRevision)
 {}
+
+StoredObject::StoredObject(Key key, PreparedObject prepared, Revision createRevision,
+                           Revision modRevision)
+    : m_key(std::move(key))
+    , m_createRevision(createRevision)
+    , m_modRevision(modRevision)
+{
+    const std::string revision = std::to_string(modRevision);
+    const std::size_t placeholderSize = revisionPlaceholder().size();
+    m_json.reserve(prepared.text.size() - placeholderSize + revision.size());
+    m_json.append(prepared.text, 0, prepared.revisionAt)
+        .append(revision)
+        .append(prepared.text, prepared.revisionAt + placeholderSize);
+    (*prepared.summary)["metadata"]["resourceVersion"] = revision;
+    m_selectable = std::move(prepared.summary);
+}
 
 StoredObject::~StoredObject() = default;
 

@@ -6,12 +6,27 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace kd::lc::storage {
 
 using Revision = std::int64_t;
+
+// An object serialized ahead of its write, on the thread that asked for it, with a placeholder
+// where its resourceVersion goes: the store's single writer thread then only splices in the
+// revision instead of serializing (and freeing) a parsed tree. Built by StoredObject::prepare().
+struct PreparedObject
+{
+    std::string text;
+    std::size_t revisionAt = 0;              // offset of the placeholder in `text`
+    std::unique_ptr<nlohmann::json> summary; // see StoredObject::selectable()
+    PreparedObject();
+    PreparedObject(PreparedObject &&) noexcept;
+    PreparedObject &operator=(PreparedObject &&) noexcept;
+    ~PreparedObject();
+};
 
 // One version of a stored object, immutable once built, so lists, watch events and the API server
 // share it by pointer without copying. metadata.resourceVersion already equals modRevision() in
@@ -31,6 +46,13 @@ public:
     // modRevision as metadata.resourceVersion.
     StoredObject(Key key, const nlohmann::json &object, std::string json, Revision createRevision,
                  Revision modRevision);
+    // From prepare()'s output: the revision goes where the placeholder is.
+    StoredObject(Key key, PreparedObject prepared, Revision createRevision, Revision modRevision);
+    // Serializes `object` with a placeholder as metadata.resourceVersion (set in `object`).
+    // Nullopt in the (never observed) case that the placeholder also occurs elsewhere in the
+    // text; the caller then builds from the tree. Throws nlohmann::json exceptions as the first
+    // constructor does.
+    static std::optional<PreparedObject> prepare(nlohmann::json &object);
     ~StoredObject();
     StoredObject(const StoredObject &) = delete;
     StoredObject &operator=(const StoredObject &) = delete;

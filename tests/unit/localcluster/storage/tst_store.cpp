@@ -70,6 +70,7 @@ class tst_Store : public QObject
 
 private slots:
     void crudRoundTrip();
+    void revisionGoesIntoMetadataOnly();
     void objectIsParsedFromItsText();
     void selectableAnswersSelectorsLikeTheObject_data();
     void selectableAnswersSelectorsLikeTheObject();
@@ -88,6 +89,35 @@ private slots:
     void badDatabase_data();
     void badDatabase();
 };
+
+// The writer splices the revision into text serialized earlier; look-alike fields elsewhere in
+// the object (a label named resourceVersion, nested object metadata) must stay as they were.
+void tst_Store::revisionGoesIntoMetadataOnly()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir);
+    QVERIFY(store);
+    nlohmann::json object = pod("default", "lookalike");
+    object["metadata"]["labels"]["resourceVersion"] = "";
+    object["metadata"]["annotations"]["resourceVersion"] = "kd-revision-";
+    object["metadata"]["resourceVersion"] = "999";
+    object["spec"]["template"]["metadata"]["resourceVersion"] = "";
+    auto created = store->create(podKey("default", "lookalike"), object);
+    KD_VERIFY_OK(created);
+    const nlohmann::json stored = nlohmann::json::parse(created->object->json());
+    QCOMPARE(stored["metadata"]["resourceVersion"].get<std::string>(),
+             std::to_string(created->revision));
+    QCOMPARE(stored["metadata"]["labels"]["resourceVersion"].get<std::string>(), std::string());
+    QCOMPARE(stored["metadata"]["annotations"]["resourceVersion"].get<std::string>(),
+             std::string("kd-revision-"));
+    QCOMPARE(stored["spec"]["template"]["metadata"]["resourceVersion"].get<std::string>(),
+             std::string());
+    QCOMPARE(created->object->selectable()["metadata"]["resourceVersion"].get<std::string>(),
+             std::to_string(created->revision));
+    // Everything else is the object as written.
+    object["metadata"]["resourceVersion"] = std::to_string(created->revision);
+    QVERIFY(stored == object);
+}
 
 void tst_Store::crudRoundTrip()
 {
