@@ -37,7 +37,9 @@ inline const core::util::LogCategory lcRest{"kd.lc.apiserver.rest"};
 class WatchSession;
 
 // One request being served: what it addresses and where the answer goes.
-struct Call
+// One request being served. Shared: a write that finishes on the store's writer thread keeps
+// it alive until the answer is sent (shared_from_this()).
+struct Call : std::enable_shared_from_this<Call>
 {
     server::Request request;
     std::shared_ptr<server::ResponseWriter> writer;
