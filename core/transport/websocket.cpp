@@ -2,23 +2,21 @@
 #include <core/util/guard.h>
 
 #include <core/transport/curlsetup_p.h>
+#include <core/transport/upgradedconnection_p.h>
 #include <core/util/log.h>
+#include <core/util/threadname.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <charconv>
 #include <deque>
 #include <mutex>
 #include <thread>
 
-#include <fcntl.h>
 #include <poll.h>
-#include <unistd.h>
 
 namespace kd::core::transport {
 
@@ -45,20 +43,6 @@ std::string lower(std::string_view text)
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
-
-std::string trim(std::string_view text)
-{
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
-        text.remove_suffix(1);
-    return std::string(text);
-}
-
-struct CurlEasyDeleter
-{
-    void operator()(CURL *easy) const { curl_easy_cleanup(easy); }
-};
 
 } // namespace
 
@@ -96,25 +80,18 @@ public:
     std::deque<std::string> m_outgoing; // encoded frames from the API
     std::optional<WebSocketClose> m_closeRequest;
     bool m_stopping = false;
-    int m_wakeRead = -1;
-    int m_wakeWrite = -1;
+    detail::WakePipe m_wake;
     std::thread m_thread;
 
     // I/O thread only.
-    std::unique_ptr<CURL, CurlEasyDeleter> m_easy;
-    detail::CurlSlist m_connectTo;
-    curl_socket_t m_socket = CURL_SOCKET_BAD;
+    detail::UpgradedConnection m_connection;
     WebSocketCodec m_codec{WebSocketCodec::Role::Client};
     std::string m_sendBuffer;
     bool m_finished = false;
 
-    void wake();
     bool stopping();
     void run();
-    util::Result<std::string> connectAndUpgrade(std::string &leftover);
-    util::Result<std::string> upgradeOnce(std::string &leftover, bool &retryAfterAuth);
-    util::Result<void> sendAll(std::string_view bytes, SteadyClock::time_point deadline);
-    util::Result<void> waitSocket(short events, SteadyClock::time_point deadline);
+    util::Result<std::string> connectAndUpgrade();
     void serve(std::string leftover);
     void finish(util::Result<WebSocketClose> result);
     void deliver(std::function<void()> fn);
@@ -122,14 +99,6 @@ public:
     bool flush();
     void queueFrame(WebSocketOpcode opcode, std::string_view payload);
 };
-
-void WebSocket::Private::wake()
-{
-    if (m_wakeWrite >= 0) {
-        const char byte = 1;
-        [[maybe_unused]] const auto written = ::write(m_wakeWrite, &byte, 1);
-    }
-}
 
 bool WebSocket::Private::stopping()
 {
@@ -165,227 +134,49 @@ void WebSocket::Private::finish(util::Result<WebSocketClose> result)
         });
 }
 
-util::Result<void> WebSocket::Private::waitSocket(short events, SteadyClock::time_point deadline)
+util::Result<std::string> WebSocket::Private::connectAndUpgrade()
 {
-    while (true) {
-        const auto left
-            = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-        if (left.count() <= 0)
-            return util::Error(util::Error::Code::Timeout, "WebSocket handshake timed out");
-        // Short slices so that the destructor is noticed; commands wait until the socket is open.
-        pollfd fd{static_cast<int>(m_socket), events, 0};
-        const int n = ::poll(&fd, 1, static_cast<int>(std::min<long long>(left.count(), 100)));
-        if (stopping())
-            return util::Error(util::Error::Code::Cancelled, "WebSocket destroyed");
-        if (n > 0 && fd.revents != 0)
-            return {};
-    }
-}
-
-util::Result<void> WebSocket::Private::sendAll(std::string_view bytes,
-                                               SteadyClock::time_point deadline)
-{
-    while (!bytes.empty()) {
-        size_t sent = 0;
-        const CURLcode rc = curl_easy_send(m_easy.get(), bytes.data(), bytes.size(), &sent);
-        if (rc == CURLE_AGAIN) {
-            if (auto r = waitSocket(POLLOUT, deadline); !r)
-                return r;
-            continue;
+    static constexpr detail::UpgradeWording wording{
+        .protocol = "WebSocket",
+        .handshake = "WebSocket handshake",
+        .cancelled = "WebSocket destroyed",
+        .sendContext = "WebSocket send",
+        .noSocket = "WebSocket: no connected socket",
+        .headerTooLarge = "WebSocket handshake: header too large",
+    };
+    // A fresh key for every attempt: the retry after a 401 is a new connection.
+    std::string key;
+    detail::UpgradeRequest request;
+    request.method = "GET";
+    request.path = m_request.path;
+    request.upgradeHeaders = [this, &key]() -> util::Result<HttpHeaders> {
+        unsigned char nonce[16];
+        if (RAND_bytes(nonce, sizeof nonce) != 1)
+            return util::Error(util::Error::Code::Internal,
+                               "no random bytes for Sec-WebSocket-Key");
+        key = base64(nonce, sizeof nonce);
+        HttpHeaders headers = {{"Upgrade", "websocket"},
+                               {"Connection", "Upgrade"},
+                               {"Sec-WebSocket-Version", "13"},
+                               {"Sec-WebSocket-Key", key}};
+        if (!m_options.subprotocols.empty()) {
+            std::string list;
+            for (const auto &protocol : m_options.subprotocols)
+                list += (list.empty() ? "" : ", ") + protocol;
+            headers.emplace_back("Sec-WebSocket-Protocol", std::move(list));
         }
-        if (rc != CURLE_OK)
-            return detail::curlError(rc, nullptr, "WebSocket send");
-        bytes.remove_prefix(sent);
-    }
-    return {};
-}
+        return headers;
+    };
+    request.extraHeaders = m_request.headers;
+    request.timeout = m_options.handshakeTimeout;
+    request.cancelled = [this] { return stopping(); };
+    request.log = &lcWebSocket;
+    auto connection = detail::openUpgradedConnection(m_config, request, wording);
+    if (!connection)
+        return connection.error();
+    m_connection = std::move(*connection);
 
-util::Result<std::string> WebSocket::Private::connectAndUpgrade(std::string &leftover)
-{
-    bool retryAfterAuth = false;
-    auto result = upgradeOnce(leftover, retryAfterAuth);
-    if (!result && retryAfterAuth) {
-        leftover.clear();
-        bool again = false;
-        return upgradeOnce(leftover, again);
-    }
-    return result;
-}
-
-util::Result<std::string> WebSocket::Private::upgradeOnce(std::string &leftover,
-                                                          bool &retryAfterAuth)
-{
-    const auto deadline = SteadyClock::now() + m_options.handshakeTimeout;
-    m_easy.reset(curl_easy_init());
-    if (!m_easy)
-        return util::Error(util::Error::Code::Internal, "curl_easy_init failed");
-    CURL *easy = m_easy.get();
-    auto target = detail::resolveTarget(m_config, m_request.path);
-    if (!target)
-        return target.error();
-    if (auto r = detail::applyConnectionOptions(easy, m_config, *target, m_connectTo); !r)
-        return r.error();
-    char errorBuffer[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errorBuffer);
-    curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);
-    // ALPN must not offer h2: the upgrade is an HTTP/1.1 mechanism.
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    if (!m_config.proxyUrl.empty())
-        curl_easy_setopt(easy, CURLOPT_HTTPPROXYTUNNEL, 1L);
-    const auto connectBudget
-        = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(connectBudget.count()));
-    // Lets the destructor interrupt a slow connect.
-    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, this);
-    curl_easy_setopt(
-        easy, CURLOPT_XFERINFOFUNCTION,
-        +[](void *self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
-            return static_cast<Private *>(self)->stopping() ? 1 : 0;
-        });
-    CURLcode rc = curl_easy_perform(easy);
-    if (rc == CURLE_ABORTED_BY_CALLBACK)
-        return util::Error(util::Error::Code::Cancelled, "WebSocket destroyed");
-    if (rc != CURLE_OK)
-        return detail::curlError(rc, errorBuffer, "WebSocket connect to " + target->url);
-    curl_socket_t socket = CURL_SOCKET_BAD;
-    rc = curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &socket);
-    if (rc != CURLE_OK || socket == CURL_SOCKET_BAD)
-        return util::Error(util::Error::Code::Transport, "WebSocket: no connected socket");
-    m_socket = socket;
-
-    // Request target and Host from the URL curl connected to.
-    std::string hostHeader = target->hostHeader;
-    std::string requestTarget = "/";
-    {
-        CURLU *url = curl_url();
-        curl_url_set(url, CURLUPART_URL, target->url.c_str(), 0);
-        char *part = nullptr;
-        if (curl_url_get(url, CURLUPART_PATH, &part, 0) == CURLUE_OK) {
-            requestTarget = part;
-            curl_free(part);
-        }
-        if (curl_url_get(url, CURLUPART_QUERY, &part, 0) == CURLUE_OK) {
-            requestTarget += std::string("?") + part;
-            curl_free(part);
-        }
-        if (hostHeader.empty() && curl_url_get(url, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
-            hostHeader = part;
-            curl_free(part);
-            if (curl_url_get(url, CURLUPART_PORT, &part, 0) == CURLUE_OK) {
-                hostHeader += std::string(":") + part;
-                curl_free(part);
-            }
-        }
-        curl_url_cleanup(url);
-    }
-
-    unsigned char nonce[16];
-    if (RAND_bytes(nonce, sizeof nonce) != 1)
-        return util::Error(util::Error::Code::Internal, "no random bytes for Sec-WebSocket-Key");
-    const std::string key = base64(nonce, sizeof nonce);
-    std::string request = "GET " + requestTarget + " HTTP/1.1\r\nHost: " + hostHeader
-                          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
-                          + key + "\r\n";
-    if (!m_options.subprotocols.empty()) {
-        std::string list;
-        for (const auto &protocol : m_options.subprotocols)
-            list += (list.empty() ? "" : ", ") + protocol;
-        request += "Sec-WebSocket-Protocol: " + list + "\r\n";
-    }
-    if (!m_config.userAgent.empty())
-        request += "User-Agent: " + m_config.userAgent + "\r\n";
-    if (m_config.auth.authorizationHeader) {
-        const std::string auth = m_config.auth.authorizationHeader();
-        if (!auth.empty())
-            request += "Authorization: " + auth + "\r\n";
-    }
-    for (const auto &[name, value] : m_request.headers)
-        request += name + ": " + value + "\r\n";
-    request += "\r\n";
-    lcWebSocket.debug([&] { return "GET " + target->url + " (WebSocket upgrade)"; });
-    if (auto r = sendAll(request, deadline); !r)
-        return r.error();
-
-    // Read the response head; bytes after it already belong to the frame stream.
-    std::string head;
-    size_t headEnd = std::string::npos;
-    while (headEnd == std::string::npos) {
-        char buffer[4096];
-        size_t received = 0;
-        rc = curl_easy_recv(easy, buffer, sizeof buffer, &received);
-        if (rc == CURLE_AGAIN) {
-            if (auto r = waitSocket(POLLIN, deadline); !r)
-                return r.error();
-            continue;
-        }
-        if (rc != CURLE_OK)
-            return detail::curlError(rc, nullptr, "WebSocket handshake");
-        if (received == 0)
-            return util::Error(util::Error::Code::Transport,
-                               "WebSocket handshake: connection closed by the server");
-        head.append(buffer, received);
-        headEnd = head.find("\r\n\r\n");
-        if (headEnd == std::string::npos && head.size() > 64 * 1024)
-            return util::Error(util::Error::Code::Transport,
-                               "WebSocket handshake: header too large");
-    }
-    leftover = head.substr(headEnd + 4);
-    head.resize(headEnd);
-
-    HttpResponse response;
-    size_t lineStart = 0;
-    bool first = true;
-    while (lineStart <= head.size()) {
-        size_t lineEnd = head.find("\r\n", lineStart);
-        if (lineEnd == std::string::npos)
-            lineEnd = head.size();
-        const std::string_view line(head.data() + lineStart, lineEnd - lineStart);
-        if (first) {
-            first = false;
-            const size_t space = line.find(' ');
-            if (!line.starts_with("HTTP/1.") || space == std::string_view::npos)
-                return util::Error(util::Error::Code::Transport,
-                                   "WebSocket handshake: malformed status line");
-            const auto code = line.substr(space + 1, 3);
-            std::from_chars(code.data(), code.data() + code.size(), response.status);
-        } else if (const size_t colon = line.find(':'); colon != std::string_view::npos) {
-            response.headers.emplace_back(trim(line.substr(0, colon)),
-                                          trim(line.substr(colon + 1)));
-        }
-        lineStart = lineEnd + 2;
-    }
-    response.httpVersion = 1;
-    response.warnings = parseWarningHeaders(response.headers);
-
-    if (response.status != 101) {
-        // The refusal's body (a metav1.Status) is what the caller needs; read what Content-Length
-        // promises within the deadline.
-        response.body = std::move(leftover);
-        leftover.clear();
-        size_t expected = 0;
-        const std::string length = response.header("Content-Length");
-        std::from_chars(length.data(), length.data() + length.size(), expected);
-        expected = std::min<size_t>(expected, 1024 * 1024);
-        while (response.body.size() < expected) {
-            char buffer[4096];
-            size_t received = 0;
-            rc = curl_easy_recv(easy, buffer, sizeof buffer, &received);
-            if (rc == CURLE_AGAIN) {
-                if (!waitSocket(POLLIN, deadline))
-                    break;
-                continue;
-            }
-            if (rc != CURLE_OK || received == 0)
-                break;
-            response.body.append(buffer, received);
-        }
-        if (response.status == 401 && m_config.auth.onUnauthorized
-            && m_config.auth.onUnauthorized())
-            retryAfterAuth = true;
-        return response.statusError();
-    }
+    const HttpResponse &response = m_connection.response;
     if (lower(response.header("Upgrade")) != "websocket"
         || lower(response.header("Connection")).find("upgrade") == std::string::npos)
         return util::Error(util::Error::Code::Transport,
@@ -410,25 +201,16 @@ void WebSocket::Private::queueFrame(WebSocketOpcode opcode, std::string_view pay
 
 bool WebSocket::Private::flush()
 {
-    while (!m_sendBuffer.empty()) {
-        size_t sent = 0;
-        const CURLcode rc
-            = curl_easy_send(m_easy.get(), m_sendBuffer.data(), m_sendBuffer.size(), &sent);
-        if (rc == CURLE_AGAIN)
-            return true;
-        if (rc != CURLE_OK) {
-            finish(detail::curlError(rc, nullptr, "WebSocket send"));
-            return false;
-        }
-        m_sendBuffer.erase(0, sent);
+    if (auto r = m_connection.sendSome(m_sendBuffer, "WebSocket send"); !r) {
+        finish(r.error());
+        return false;
     }
     return true;
 }
 
 void WebSocket::Private::run()
 {
-    std::string leftover;
-    auto upgraded = connectAndUpgrade(leftover);
+    auto upgraded = connectAndUpgrade();
     if (!upgraded) {
         if (upgraded.error().code() != util::Error::Code::Cancelled)
             finish(upgraded.error());
@@ -437,7 +219,7 @@ void WebSocket::Private::run()
     lcWebSocket.debug([&] { return m_request.path + ": open, subprotocol " + *upgraded; });
     if (m_handler.opened)
         deliver([fn = m_handler.opened, protocol = *upgraded] { fn(protocol); });
-    serve(std::move(leftover));
+    serve(std::move(m_connection.leftover));
 }
 
 void WebSocket::Private::serve(std::string leftover)
@@ -539,28 +321,14 @@ void WebSocket::Private::serve(std::string leftover)
         }
 
         // Drain the socket before sleeping: TLS may hold decrypted bytes poll() cannot see.
-        bool eof = false;
-        while (true) {
-            char buffer[16384];
-            size_t received = 0;
-            const CURLcode rc = curl_easy_recv(m_easy.get(), buffer, sizeof buffer, &received);
-            if (rc == CURLE_AGAIN)
-                break;
-            if (rc != CURLE_OK) {
-                finish(detail::curlError(rc, nullptr, "WebSocket receive"));
-                return;
-            }
-            if (received == 0) {
-                eof = true;
-                break;
-            }
-            incoming.append(buffer, received);
-            if (incoming.size() > 1024 * 1024)
-                break;
+        const auto eof = m_connection.receiveAvailable(incoming, "WebSocket receive");
+        if (!eof) {
+            finish(eof.error());
+            return;
         }
         if (!incoming.empty())
             continue;
-        if (eof) {
+        if (*eof) {
             finish(util::Error(util::Error::Code::Transport,
                                "WebSocket: connection closed without a close frame"));
             return;
@@ -576,12 +344,7 @@ void WebSocket::Private::serve(std::string leftover)
         short events = POLLIN;
         if (!m_sendBuffer.empty())
             events |= POLLOUT;
-        pollfd fds[2] = {{static_cast<int>(m_socket), events, 0}, {m_wakeRead, POLLIN, 0}};
-        const int n = ::poll(fds, 2, static_cast<int>(wait.count()));
-        if (n > 0 && (fds[1].revents & POLLIN)) {
-            char drain[64];
-            while (::read(m_wakeRead, drain, sizeof drain) > 0) {}
-        }
+        m_wake.wait(m_connection.socket, events, wait);
     }
 }
 
@@ -599,15 +362,11 @@ WebSocket::WebSocket(const ConnectionConfig &config, Executor executor, HttpRequ
     d->m_codec = WebSocketCodec(WebSocketCodec::Role::Client, d->m_options.maxMessageSize);
     d->m_liveness->hasGuard = util::isGuardSet(guard);
     d->m_liveness->guard = std::move(guard);
-    int fds[2];
-    if (::pipe(fds) == 0) {
-        d->m_wakeRead = fds[0];
-        d->m_wakeWrite = fds[1];
-        ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
-        ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
-    }
     Private *p = d.get();
-    d->m_thread = std::thread([p] { p->run(); });
+    d->m_thread = std::thread([p] {
+        util::setCurrentThreadName("kd-websocket");
+        p->run();
+    });
 }
 
 WebSocket::~WebSocket()
@@ -617,12 +376,8 @@ WebSocket::~WebSocket()
         std::lock_guard lock(d->m_mutex);
         d->m_stopping = true;
     }
-    d->wake();
+    d->m_wake.wake();
     d->m_thread.join();
-    if (d->m_wakeRead >= 0)
-        ::close(d->m_wakeRead);
-    if (d->m_wakeWrite >= 0)
-        ::close(d->m_wakeWrite);
 }
 
 void WebSocket::sendText(std::string text)
@@ -631,7 +386,7 @@ void WebSocket::sendText(std::string text)
         std::lock_guard lock(d->m_mutex);
         d->m_outgoing.push_back(d->m_codec.encode(WebSocketOpcode::Text, text));
     }
-    d->wake();
+    d->m_wake.wake();
 }
 
 void WebSocket::sendBinary(std::string data)
@@ -640,7 +395,7 @@ void WebSocket::sendBinary(std::string data)
         std::lock_guard lock(d->m_mutex);
         d->m_outgoing.push_back(d->m_codec.encode(WebSocketOpcode::Binary, data));
     }
-    d->wake();
+    d->m_wake.wake();
 }
 
 void WebSocket::ping(std::string payload)
@@ -650,7 +405,7 @@ void WebSocket::ping(std::string payload)
         std::lock_guard lock(d->m_mutex);
         d->m_outgoing.push_back(d->m_codec.encode(WebSocketOpcode::Ping, payload));
     }
-    d->wake();
+    d->m_wake.wake();
 }
 
 void WebSocket::close(uint16_t code, std::string reason)
@@ -659,7 +414,7 @@ void WebSocket::close(uint16_t code, std::string reason)
         std::lock_guard lock(d->m_mutex);
         d->m_closeRequest = WebSocketClose{code, std::move(reason)};
     }
-    d->wake();
+    d->m_wake.wake();
 }
 
 } // namespace kd::core::transport

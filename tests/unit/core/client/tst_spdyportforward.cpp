@@ -3,7 +3,7 @@
 #include <core/client/spdysession.h>
 #include <core/client/spdyupgradeconnection.h>
 
-#include "../streams/streamserver.h"
+#include "../streams/podforwardserver.h"
 
 #include <QCoreApplication>
 #include <QMutex>
@@ -31,33 +31,6 @@ using namespace kd::core::transport;
 
 namespace {
 
-constexpr int kWait = 10000;
-
-Executor mainThread()
-{
-    return [](std::function<void()> f) {
-        QMetaObject::invokeMethod(QCoreApplication::instance(), std::move(f), Qt::QueuedConnection);
-    };
-}
-
-nlohmann::json runningPod(const std::string &name, const std::string &rv)
-{
-    return {{"apiVersion", "v1"},
-            {"kind", "Pod"},
-            {"metadata",
-             {{"name", name},
-              {"namespace", "ns"},
-              {"uid", "uid-" + name},
-              {"resourceVersion", rv},
-              {"labels", {{"app", "web"}}}}},
-            {"status", {{"phase", "Running"}}}};
-}
-
-QByteArray chunk(const QByteArray &data)
-{
-    return QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n";
-}
-
 // How the scripted server offers SPDY port-forward.
 enum class Mode {
     // kube-apiserver 1.31+: SPDY frames inside a WebSocket (SPDY/3.1+portforward.k8s.io).
@@ -70,8 +43,6 @@ enum class Mode {
 struct Journal
 {
     QMutex mutex;
-    QList<QByteArray> requests; // "GET /path", "POST /path"
-    QList<QByteArray> offeredSubprotocols;
     std::vector<SpdyHeaders> streams; // every SYN_STREAM's headers, in order
 };
 
@@ -197,133 +168,73 @@ class SpdyForwardServer
 public:
     SpdyForwardServer(Mode mode, std::vector<nlohmann::json> pods)
         : m_mode(mode)
-        , m_pods(std::move(pods))
-        , m_server([this](const TestRequest &r, QTcpSocket *s, QByteArray &rest) {
-            return handle(r, s, rest);
-        })
+        , m_server(
+              std::move(pods),
+              [this](const TestRequest &r, QTcpSocket *s, QByteArray &rest, const QByteArray &pod) {
+                  return forward(r, s, rest, pod);
+              },
+              [this](const TestRequest &r, QTcpSocket *s) { return route(r, s); })
     {}
 
-    ConnectionConfig config() const
-    {
-        ConnectionConfig c;
-        c.baseUrl = "http://127.0.0.1:" + std::to_string(m_server.port());
-        return c;
-    }
+    ConnectionConfig config() const { return m_server.config(); }
+    // "GET /path", "POST /path"
     QList<QByteArray> requests()
     {
-        QMutexLocker lock(&m_journal.mutex);
-        return m_journal.requests;
+        QList<QByteArray> out;
+        for (const TestRequest &request : m_server.forwardRequests())
+            out << request.method + " " + request.path;
+        return out;
     }
     QList<QByteArray> offeredSubprotocols()
     {
-        QMutexLocker lock(&m_journal.mutex);
-        return m_journal.offeredSubprotocols;
+        QList<QByteArray> out;
+        for (const TestRequest &request : m_server.forwardRequests()) {
+            if (request.method == "GET")
+                out << request.header("Sec-WebSocket-Protocol");
+        }
+        return out;
     }
     std::vector<SpdyHeaders> streams()
     {
         QMutexLocker lock(&m_journal.mutex);
         return m_journal.streams;
     }
-    void deletePod(const std::string &name, const std::string &rv)
-    {
-        onServer([this, name, rv] {
-            for (const auto &socket : m_sockets.value(QByteArray::fromStdString(name))) {
-                if (socket)
-                    socket->abort();
-            }
-            sendEvent("DELETED", runningPod(name, rv));
-        });
-    }
-    void addPod(const std::string &name, const std::string &rv)
-    {
-        onServer([this, name, rv] { sendEvent("ADDED", runningPod(name, rv)); });
-    }
-    bool watching()
-    {
-        bool open = false;
-        onServer([&] { open = !m_watch.isNull(); });
-        return open;
-    }
+    void deletePod(const std::string &name, const std::string &rv) { m_server.deletePod(name, rv); }
+    void addPod(const std::string &name, const std::string &rv) { m_server.addPod(name, rv); }
+    bool watching() { return m_server.watching(); }
 
 private:
-    void onServer(std::function<void()> f)
-    {
-        QMetaObject::invokeMethod(m_server.context(), std::move(f), Qt::BlockingQueuedConnection);
-    }
-    void sendEvent(const char *type, const nlohmann::json &object)
-    {
-        if (m_watch) {
-            const nlohmann::json event = {{"type", type}, {"object", object}};
-            m_watch->write(chunk(QByteArray::fromStdString(event.dump()) + "\n"));
-        }
-    }
-
-    bool handle(const TestRequest &request, QTcpSocket *socket, QByteArray &rest)
+    // What kubectl reads before it forwards: discovery (the legacy form) and the pod.
+    bool route(const TestRequest &request, QTcpSocket *socket)
     {
         const QByteArray path = pathOf(request);
-        if (path == "/api/v1/namespaces/ns/pods") {
-            if (queryOf(request).queryItemValue("watch") == "true") {
-                socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                              "Transfer-Encoding: chunked\r\n\r\n");
-                m_watch = socket;
-                return true;
-            }
-            nlohmann::json items = nlohmann::json::array();
-            const QString field
-                = queryOf(request).queryItemValue("fieldSelector", QUrl::FullyDecoded);
-            for (const auto &pod : m_pods) {
-                const std::string name = pod["metadata"]["name"];
-                if (field.isEmpty() || field == "metadata.name=" + QString::fromStdString(name))
-                    items.push_back(pod);
-            }
-            nlohmann::json list = {{"apiVersion", "v1"},
-                                   {"kind", "PodList"},
-                                   {"metadata", {{"resourceVersion", "10"}}},
-                                   {"items", items}};
-            socket->write(httpResponse(200, QByteArray::fromStdString(list.dump()),
-                                       {"Content-Type: application/json"}));
-            return false;
-        }
-        // What kubectl reads before it forwards: discovery (the legacy form) and the pod.
         if (const auto document = discoveryDocument(path)) {
             socket->write(httpResponse(200, QByteArray::fromStdString(document->dump()),
                                        {"Content-Type: application/json"}));
-            return false;
+            return true;
         }
         if (path.startsWith("/api/v1/namespaces/ns/pods/") && path.count('/') == 6) {
             const std::string name = path.split('/').value(6).toStdString();
-            for (const auto &pod : m_pods) {
+            for (const auto &pod : m_server.pods()) {
                 if (pod["metadata"]["name"] == name) {
                     socket->write(httpResponse(200, QByteArray::fromStdString(pod.dump()),
                                                {"Content-Type: application/json"}));
-                    return false;
+                    return true;
                 }
             }
         }
-        if (!path.endsWith("/portforward")) {
-            socket->write(httpResponse(404, statusBody(404, "NotFound", "no route")));
-            return false;
-        }
-        {
-            QMutexLocker lock(&m_journal.mutex);
-            m_journal.requests << request.method + " " + request.path;
-            if (request.method == "GET")
-                m_journal.offeredSubprotocols << request.header("Sec-WebSocket-Protocol");
-        }
-        const QByteArray pod = path.split('/').value(6);
-        if (pod == "gone") {
-            socket->write(httpResponse(404,
-                                       statusBody(404, "NotFound", "pods \\\"gone\\\" not found"),
-                                       {"Content-Type: application/json"}));
-            return false;
-        }
+        return false;
+    }
+
+    bool forward(const TestRequest &request, QTcpSocket *socket, QByteArray &rest,
+                 const QByteArray &pod)
+    {
         auto *kubelet = new KubeletPeer(socket, pod, &m_journal);
         QPointer<QTcpSocket> guard(socket);
         kubelet->abort = [guard] {
             if (guard)
                 guard->abort();
         };
-        m_sockets[pod] << guard;
         if (request.method == "GET") {
             const QByteArray protocol = negotiateProtocol(request, {"SPDY/3.1+portforward.k8s.io"});
             if (m_mode == Mode::UpgradeOnly || protocol.isEmpty()) {
@@ -373,52 +284,10 @@ private:
     }
 
     Mode m_mode;
-    std::vector<nlohmann::json> m_pods;
     Journal m_journal;
-    // Server thread only.
-    QPointer<QTcpSocket> m_watch;
-    QHash<QByteArray, QList<QPointer<QTcpSocket>>> m_sockets;
-    TestServer m_server;
+    // Last: its server thread stops before the journal the kubelets write goes away.
+    PodForwardServer m_server;
 };
-
-struct Seen
-{
-    std::vector<PortForwardStatus> statuses;
-    std::vector<util::Error> errors;
-
-    PortForwardHandler handler()
-    {
-        return {[this](const PortForwardStatus &s) { statuses.push_back(s); },
-                [this](const util::Error &e) { errors.push_back(e); }};
-    }
-    PortForwardState state() const
-    {
-        return statuses.empty() ? PortForwardState::Starting : statuses.back().state;
-    }
-    std::string pod() const { return statuses.empty() ? std::string() : statuses.back().pod; }
-};
-
-PortForwardOptions webOptions()
-{
-    PortForwardOptions options;
-    options.namespace_ = "ns";
-    options.labelSelector = "app=web";
-    options.remotePort = 8080;
-    return options;
-}
-
-QByteArray roundTrip(QTcpSocket &socket, const QByteArray &data, const QByteArray &expected)
-{
-    socket.write(data);
-    socket.flush();
-    QByteArray received;
-    QDeadlineTimer deadline(kWait);
-    while (received.size() < expected.size() && !deadline.hasExpired()) {
-        if (socket.bytesAvailable() > 0 || socket.waitForReadyRead(100))
-            received += socket.readAll();
-    }
-    return received;
-}
 
 void addModes()
 {

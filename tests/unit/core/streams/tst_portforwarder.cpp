@@ -2,12 +2,8 @@
 #include <core/client/portforwarder.h>
 #include <core/client/restclient.h>
 
-#include "streamserver.h"
+#include "podforwardserver.h"
 
-#include <QCoreApplication>
-#include <QMutex>
-#include <QMutexLocker>
-#include <QPointer>
 #include <QTest>
 
 #include <nlohmann/json.hpp>
@@ -18,208 +14,43 @@ using namespace kd::core::transport;
 
 namespace {
 
-constexpr int kWait = 10000;
-
-Executor mainThread()
+// The WebSocket port-forward of every pod: each port's channels start with the port, data is
+// echoed, the first data of a connection prefixed with "<pod>:", and "fail" answers on the error
+// channel as a kubelet does when nothing listens in the pod.
+bool forwardWebSocket(const TestRequest &request, QTcpSocket *socket, QByteArray &rest,
+                      const QByteArray &pod)
 {
-    return [](std::function<void()> f) {
-        QMetaObject::invokeMethod(QCoreApplication::instance(), std::move(f), Qt::QueuedConnection);
-    };
-}
-
-nlohmann::json runningPod(const std::string &name, const std::string &rv)
-{
-    return {{"apiVersion", "v1"},
-            {"kind", "Pod"},
-            {"metadata",
-             {{"name", name},
-              {"namespace", "ns"},
-              {"uid", "uid-" + name},
-              {"resourceVersion", rv},
-              {"labels", {{"app", "web"}}}}},
-            {"status", {{"phase", "Running"}}}};
-}
-
-QByteArray chunk(const QByteArray &data)
-{
-    return QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n";
-}
-
-// An API server with one namespace of pods (list + watch, for the forwarder's informer) and the
-// WebSocket port-forward of every pod: each port's channels start with the port, data is echoed,
-// the first data of a connection prefixed with "<pod>:", and "fail" answers on the error channel as
-// a kubelet does when nothing listens in the pod.
-class ForwardServer
-{
-public:
-    explicit ForwardServer(std::vector<nlohmann::json> pods)
-        : m_pods(std::move(pods))
-        , m_server([this](const TestRequest &r, QTcpSocket *s, QByteArray &rest) {
-            return handle(r, s, rest);
-        })
-    {}
-
-    ConnectionConfig config() const
-    {
-        ConnectionConfig c;
-        c.baseUrl = "http://127.0.0.1:" + std::to_string(m_server.port());
-        return c;
-    }
-    QList<QByteArray> forwardPaths()
-    {
-        QMutexLocker lock(&m_mutex);
-        return m_forwardPaths;
-    }
-    // Test thread: the pod goes away — its streams die and the watch says so.
-    void deletePod(const std::string &name, const std::string &rv)
-    {
-        onServer([this, name, rv] {
-            for (const auto &peer : m_peers.value(QByteArray::fromStdString(name))) {
-                if (peer)
-                    peer->abort();
+    const quint16 port = queryOf(request).queryItemValue("ports").toUShort();
+    const std::string prefix{char(port & 0xff), char(port >> 8)};
+    WsPeer *peer = acceptWebSocket(
+        request, socket, rest, negotiateProtocol(request, {"v4.channel.k8s.io"}),
+        [pod, prefix, port, greeted = false](WsPeer &p, WebSocketMessage message) mutable {
+            auto frame = decodeChannelFrame(message.payload);
+            if (!frame || frame->channel != 0)
+                return;
+            if (frame->payload == "fail") {
+                p.sendBinary(encodeChannelFrame(1, "error forwarding port " + std::to_string(port)
+                                                       + " to pod " + pod.toStdString()
+                                                       + ": connection refused"));
+                p.close();
+                return;
             }
-            auto pod = runningPod(name, rv);
-            sendEvent("DELETED", pod);
+            const std::string greeting = greeted ? std::string() : pod.toStdString() + ":";
+            greeted = true;
+            p.sendBinary(encodeChannelFrame(0, greeting + std::string(frame->payload)));
         });
-    }
-    void addPod(const std::string &name, const std::string &rv)
-    {
-        onServer([this, name, rv] { sendEvent("ADDED", runningPod(name, rv)); });
-    }
-    bool watching()
-    {
-        bool open = false;
-        onServer([&] { open = !m_watch.isNull(); });
-        return open;
-    }
-
-private:
-    void onServer(std::function<void()> f)
-    {
-        QMetaObject::invokeMethod(m_server.context(), std::move(f), Qt::BlockingQueuedConnection);
-    }
-    void sendEvent(const char *type, const nlohmann::json &object)
-    {
-        if (m_watch) {
-            const nlohmann::json event = {{"type", type}, {"object", object}};
-            m_watch->write(chunk(QByteArray::fromStdString(event.dump()) + "\n"));
-        }
-    }
-
-    bool handle(const TestRequest &request, QTcpSocket *socket, QByteArray &rest)
-    {
-        const QByteArray path = pathOf(request);
-        if (path == "/api/v1/namespaces/ns/pods") {
-            if (queryOf(request).queryItemValue("watch") == "true") {
-                socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                              "Transfer-Encoding: chunked\r\n\r\n");
-                m_watch = socket;
-                return true;
-            }
-            nlohmann::json items = nlohmann::json::array();
-            const QString field
-                = queryOf(request).queryItemValue("fieldSelector", QUrl::FullyDecoded);
-            for (const auto &pod : m_pods) {
-                const std::string name = pod["metadata"]["name"];
-                if (field.isEmpty() || field == "metadata.name=" + QString::fromStdString(name))
-                    items.push_back(pod);
-            }
-            nlohmann::json list = {{"apiVersion", "v1"},
-                                   {"kind", "PodList"},
-                                   {"metadata", {{"resourceVersion", "10"}}},
-                                   {"items", items}};
-            socket->write(httpResponse(200, QByteArray::fromStdString(list.dump()),
-                                       {"Content-Type: application/json"}));
-            return false;
-        }
-        if (!path.endsWith("/portforward")) {
-            socket->write(httpResponse(404, statusBody(404, "NotFound", "no route")));
-            return false;
-        }
-        {
-            QMutexLocker lock(&m_mutex);
-            m_forwardPaths << request.path;
-        }
-        const QByteArray pod = path.split('/').value(6);
-        if (pod == "gone") {
-            socket->write(httpResponse(404,
-                                       statusBody(404, "NotFound", "pods \\\"gone\\\" not found"),
-                                       {"Content-Type: application/json"}));
-            return false;
-        }
-        const quint16 port = queryOf(request).queryItemValue("ports").toUShort();
-        const std::string prefix{char(port & 0xff), char(port >> 8)};
-        WsPeer *peer = acceptWebSocket(
-            request, socket, rest, negotiateProtocol(request, {"v4.channel.k8s.io"}),
-            [pod, prefix, port, greeted = false](WsPeer &p, WebSocketMessage message) mutable {
-                auto frame = decodeChannelFrame(message.payload);
-                if (!frame || frame->channel != 0)
-                    return;
-                if (frame->payload == "fail") {
-                    p.sendBinary(encodeChannelFrame(
-                        1, "error forwarding port " + std::to_string(port) + " to pod "
-                               + pod.toStdString() + ": connection refused"));
-                    p.close();
-                    return;
-                }
-                const std::string greeting = greeted ? std::string() : pod.toStdString() + ":";
-                greeted = true;
-                p.sendBinary(encodeChannelFrame(0, greeting + std::string(frame->payload)));
-            });
-        // The port prefix arrives in messages of its own, as the kubelet writes it.
-        peer->sendBinary(encodeChannelFrame(0, prefix));
-        peer->sendBinary(encodeChannelFrame(1, prefix));
-        m_peers[pod] << QPointer<WsPeer>(peer);
-        return true;
-    }
-
-    std::vector<nlohmann::json> m_pods;
-    QMutex m_mutex;
-    QList<QByteArray> m_forwardPaths;
-    // Server thread only.
-    QPointer<QTcpSocket> m_watch;
-    QHash<QByteArray, QList<QPointer<WsPeer>>> m_peers;
-    TestServer m_server;
-};
-
-struct Seen
-{
-    std::vector<PortForwardStatus> statuses;
-    std::vector<util::Error> errors;
-
-    PortForwardHandler handler()
-    {
-        return {[this](const PortForwardStatus &s) { statuses.push_back(s); },
-                [this](const util::Error &e) { errors.push_back(e); }};
-    }
-    PortForwardState state() const
-    {
-        return statuses.empty() ? PortForwardState::Starting : statuses.back().state;
-    }
-    std::string pod() const { return statuses.empty() ? std::string() : statuses.back().pod; }
-};
-
-PortForwardOptions webOptions()
-{
-    PortForwardOptions options;
-    options.namespace_ = "ns";
-    options.labelSelector = "app=web";
-    options.remotePort = 8080;
-    return options;
+    // The port prefix arrives in messages of its own, as the kubelet writes it.
+    peer->sendBinary(encodeChannelFrame(0, prefix));
+    peer->sendBinary(encodeChannelFrame(1, prefix));
+    return true;
 }
 
-// Sends `data` on a local connection and reads until `expected` arrived.
-QByteArray roundTrip(QTcpSocket &socket, const QByteArray &data, const QByteArray &expected)
+QList<QByteArray> forwardPaths(PodForwardServer &server)
 {
-    socket.write(data);
-    socket.flush();
-    QByteArray received;
-    QDeadlineTimer deadline(kWait);
-    while (received.size() < expected.size() && !deadline.hasExpired()) {
-        if (socket.bytesAvailable() > 0 || socket.waitForReadyRead(100))
-            received += socket.readAll();
-    }
-    return received;
+    QList<QByteArray> paths;
+    for (const TestRequest &request : server.forwardRequests())
+        paths << request.path;
+    return paths;
 }
 
 } // namespace
@@ -237,7 +68,8 @@ private Q_SLOTS:
 
     void twoConcurrentConnectionsCarryDataBothWays()
     {
-        ForwardServer server(std::vector<nlohmann::json>{runningPod("web-a", "5")});
+        PodForwardServer server(std::vector<nlohmann::json>{runningPod("web-a", "5")},
+                                forwardWebSocket);
         RestClient client(server.config(), mainThread());
         Seen seen;
         PortForwarder forwarder(client, mainThread(), webOptions(), seen.handler());
@@ -260,8 +92,8 @@ private Q_SLOTS:
         QCOMPARE(roundTrip(first, big, big), big);
         QCOMPARE(roundTrip(second, "again", "again"), QByteArray("again"));
         QTRY_COMPARE_WITH_TIMEOUT(forwarder.status().activeConnections, 2, kWait);
-        QCOMPARE(server.forwardPaths().size(), qsizetype(2));
-        QCOMPARE(server.forwardPaths()[0],
+        QCOMPARE(forwardPaths(server).size(), qsizetype(2));
+        QCOMPARE(forwardPaths(server)[0],
                  QByteArray("/api/v1/namespaces/ns/pods/web-a/portforward?ports=8080"));
         first.disconnectFromHost();
         QTRY_COMPARE_WITH_TIMEOUT(forwarder.status().activeConnections, 1, kWait);
@@ -270,7 +102,8 @@ private Q_SLOTS:
 
     void errorChannelFailsTheConnection()
     {
-        ForwardServer server(std::vector<nlohmann::json>{runningPod("web-a", "5")});
+        PodForwardServer server(std::vector<nlohmann::json>{runningPod("web-a", "5")},
+                                forwardWebSocket);
         RestClient client(server.config(), mainThread());
         Seen seen;
         PortForwarder forwarder(client, mainThread(), webOptions(), seen.handler());
@@ -296,7 +129,8 @@ private Q_SLOTS:
 
     void movesToANewPodAfterTheOldOneGoesAway()
     {
-        ForwardServer server(std::vector<nlohmann::json>{runningPod("web-a", "5")});
+        PodForwardServer server(std::vector<nlohmann::json>{runningPod("web-a", "5")},
+                                forwardWebSocket);
         RestClient client(server.config(), mainThread());
         Seen seen;
         PortForwarder forwarder(client, mainThread(), webOptions(), seen.handler());
@@ -328,14 +162,15 @@ private Q_SLOTS:
         fresh.connectToHost(QHostAddress::LocalHost, *port);
         QVERIFY(fresh.waitForConnected(kWait));
         QCOMPARE(roundTrip(fresh, "hi", "web-b:hi"), QByteArray("web-b:hi"));
-        QCOMPARE(server.forwardPaths().last(),
+        QCOMPARE(forwardPaths(server).last(),
                  QByteArray("/api/v1/namespaces/ns/pods/web-b/portforward?ports=8080"));
     }
 
     void namedPodIsFollowedByName()
     {
-        ForwardServer server(
-            std::vector<nlohmann::json>{runningPod("web-a", "5"), runningPod("web-b", "6")});
+        PodForwardServer server(
+            std::vector<nlohmann::json>{runningPod("web-a", "5"), runningPod("web-b", "6")},
+            forwardWebSocket);
         RestClient client(server.config(), mainThread());
         Seen seen;
         PortForwardOptions options = webOptions();
@@ -354,7 +189,8 @@ private Q_SLOTS:
 
     void refusedUpgradeIsReportedWithTheServersMessage()
     {
-        ForwardServer server(std::vector<nlohmann::json>{runningPod("gone", "5")});
+        PodForwardServer server(std::vector<nlohmann::json>{runningPod("gone", "5")},
+                                forwardWebSocket);
         RestClient client(server.config(), mainThread());
         Seen seen;
         PortForwardOptions options = webOptions();
@@ -375,7 +211,8 @@ private Q_SLOTS:
 
     void busyLocalPortFails()
     {
-        ForwardServer server(std::vector<nlohmann::json>{runningPod("web-a", "5")});
+        PodForwardServer server(std::vector<nlohmann::json>{runningPod("web-a", "5")},
+                                forwardWebSocket);
         RestClient client(server.config(), mainThread());
         Seen first;
         PortForwarder forwarder(client, mainThread(), webOptions(), first.handler());
@@ -393,7 +230,7 @@ private Q_SLOTS:
 
     void optionsWithoutTargetAreRejected()
     {
-        ForwardServer server(std::vector<nlohmann::json>{});
+        PodForwardServer server(std::vector<nlohmann::json>{}, forwardWebSocket);
         RestClient client(server.config(), mainThread());
         PortForwardOptions options = webOptions();
         options.labelSelector.clear();
@@ -405,7 +242,7 @@ private Q_SLOTS:
 
     void noMatchingPodMeansWaiting()
     {
-        ForwardServer server(std::vector<nlohmann::json>{});
+        PodForwardServer server(std::vector<nlohmann::json>{}, forwardWebSocket);
         RestClient client(server.config(), mainThread());
         Seen seen;
         PortForwarder forwarder(client, mainThread(), webOptions(), seen.handler());
