@@ -25,6 +25,11 @@ public:
     virtual void writeChunk(std::string data) = 0;
     virtual void endStream() = 0;
 
+    // Runs `task` on the connection's I/O strand, after the writes already asked for; dropped
+    // once the client is gone. For quick, non-blocking work that produces writes (a watch
+    // draining its events): it saves a hop through the API server's workers.
+    virtual void runOnConnection(std::function<void()> task) = 0;
+
     // True once the client closed the connection (or it failed); a streaming handler stops then.
     virtual bool clientGone() const = 0;
     // Called once, on an I/O thread, when the client goes away before the answer is complete;

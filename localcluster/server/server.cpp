@@ -727,6 +727,11 @@ public:
         post([](Connection &c, std::uint64_t g) { c.streamEnd(g); });
     }
 
+    void runOnConnection(std::function<void()> task) override
+    {
+        post([task = std::move(task)](Connection &, std::uint64_t) { task(); });
+    }
+
     bool clientGone() const override { return m_gone.load(); }
 
     void onClientGone(std::function<void()> callback) override

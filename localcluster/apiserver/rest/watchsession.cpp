@@ -100,14 +100,21 @@ void WatchSession::schedule()
 {
     if (m_scheduled.exchange(true))
         return;
-    auto server = m_server.lock();
     auto self = shared_from_this();
-    if (!server || !server->pool.post([self] {
-            self->m_scheduled = false;
-            self->drain();
-        })) {
-        m_scheduled = false;
+    auto drain = [self] {
+        self->m_scheduled = false;
+        self->drain();
+    };
+    // Passing stored text through is quick and never blocks: done on the connection's own I/O
+    // strand, one thread switch after the commit instead of two. Tables parse every object, so
+    // they are built on the workers.
+    if (!m_options.format.table) {
+        m_call.writer->runOnConnection(std::move(drain));
+        return;
     }
+    auto server = m_server.lock();
+    if (!server || !server->pool.post(std::move(drain)))
+        m_scheduled = false;
 }
 
 bool WatchSession::tick(std::chrono::steady_clock::time_point now)
