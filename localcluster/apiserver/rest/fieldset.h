@@ -62,6 +62,12 @@ public:
     FieldSet united(const FieldSet &other) const;
     FieldSet difference(const FieldSet &other) const;
     FieldSet intersection(const FieldSet &other) const;
+    // In-place forms of united() and difference(): the write path combines large sets several
+    // times per request, and copying them was most of its cost. The rvalue form moves the
+    // other set's subtrees instead of copying them.
+    FieldSet &uniteWith(const FieldSet &other);
+    FieldSet &uniteWith(FieldSet &&other);
+    FieldSet &subtract(const FieldSet &other);
     // Removes `path` and everything below it (upstream's RecursiveDifference for one path).
     void erasePrefix(const Path &path);
 
@@ -101,5 +107,11 @@ struct FieldComparison
 };
 FieldComparison compareObjects(const nlohmann::json &before, const nlohmann::json &after,
                                const FieldSchema &schema);
+// The same, treating the object members in `skipped` (of either side) as absent, so that the
+// caller need not copy an object to drop its metadata.managedFields, nor compare subtrees whose
+// differences it would throw away.
+FieldComparison compareObjects(const nlohmann::json &before, const nlohmann::json &after,
+                               const FieldSchema &schema,
+                               const std::vector<const nlohmann::json *> &skipped);
 
 } // namespace kd::lc::apiserver

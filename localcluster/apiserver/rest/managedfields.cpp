@@ -48,11 +48,19 @@ const json *managedFieldsOf(const json &object)
     return list == metadata->end() ? nullptr : &*list;
 }
 
-json withoutManagedFields(json object)
+// The member a path of field elements ("f:status") names, or null.
+const json *memberAt(const json &object, const FieldSet::Path &path)
 {
-    if (object.is_object() && object.contains("metadata") && object["metadata"].is_object())
-        object["metadata"].erase("managedFields");
-    return object;
+    const json *node = &object;
+    for (const std::string &element : path) {
+        if (!node->is_object() || element.rfind("f:", 0) != 0)
+            return nullptr;
+        auto it = node->find(std::string_view(element).substr(2));
+        if (it == node->end())
+            return nullptr;
+        node = &*it;
+    }
+    return path.empty() ? nullptr : node;
 }
 
 // Upstream's isResetManagedFields: `[]` or `[{}]` asks for an empty managedFields.
@@ -116,7 +124,7 @@ void capUpdateManagers(std::vector<ManagedFieldsEntry> &managers)
         } else {
             target = static_cast<std::size_t>(existing - managers.begin());
         }
-        managers[target].fields = managers[target].fields.united(managers[index].fields);
+        managers[target].fields.uniteWith(std::move(managers[index].fields));
         managers[target].time = managers[index].time; // the newer of the two
         dropped[index] = true;
         --length;
@@ -185,7 +193,9 @@ Result<std::vector<ManagedFieldsEntry>> decode(const json &list)
         if (type != "FieldsV1")
             return Error(Error::Code::Decode,
                          "invalid fieldsType \"" + type + "\" in managed fields entry");
-        auto fields = FieldSet::fromFieldsV1(item.value("fieldsV1", json::object()));
+        static const json kNoFields = json::object();
+        const auto fieldsV1 = item.find("fieldsV1");
+        auto fields = FieldSet::fromFieldsV1(fieldsV1 != item.end() ? *fieldsV1 : kNoFields);
         if (!fields)
             return fields.error();
         entry.fields = std::move(*fields);
@@ -216,11 +226,13 @@ json encode(std::vector<ManagedFieldsEntry> entries)
                      });
     json out = json::array();
     for (const ManagedFieldsEntry &e : entries) {
-        json item = {{"manager", e.manager},
-                     {"operation", e.operation},
-                     {"apiVersion", e.apiVersion},
-                     {"fieldsType", "FieldsV1"},
-                     {"fieldsV1", e.fields.toFieldsV1()}};
+        // Assigned one by one: an initializer list would copy the fieldsV1 tree.
+        json item = json::object();
+        item["manager"] = e.manager;
+        item["operation"] = e.operation;
+        item["apiVersion"] = e.apiVersion;
+        item["fieldsType"] = "FieldsV1";
+        item["fieldsV1"] = e.fields.toFieldsV1();
         if (!e.time.empty())
             item["time"] = e.time;
         if (!e.subresource.empty())
@@ -374,11 +386,21 @@ FieldSet strippedFields()
     return strippedSet();
 }
 
+namespace {
+
+void keepOwned(FieldSet &set, const WriteScope &scope)
+{
+    set.subtract(strippedSet());
+    for (const FieldSet::Path &path : scope.ignored)
+        set.erasePrefix(path);
+}
+
+} // namespace
+
 FieldSet owned(const FieldSet &set, const WriteScope &scope)
 {
-    FieldSet out = set.difference(strippedSet());
-    for (const FieldSet::Path &path : scope.ignored)
-        out.erasePrefix(path);
+    FieldSet out = set;
+    keepOwned(out, scope);
     return out;
 }
 
@@ -415,18 +437,29 @@ Result<void> recordUpdate(const json &live, json &updated, const WriteScope &sco
         return invalid;
 
     // The comparison must not see managedFields. `updated` gets its list from store() below, so
-    // the client's list (already decoded) is dropped in place instead of copying the whole
-    // object; `live` is copied only when it has a list (never on a create).
+    // the client's list (already decoded) is dropped in place; `live`'s is skipped by the
+    // comparison instead of copying the whole object without it. The scope's ignored subtrees
+    // (a pod's status, say) are skipped too: their differences would only be dropped below.
     if (newList)
         updated["metadata"].erase("managedFields");
-    static const json kEmpty = json::object();
-    const json livePlain = liveList ? withoutManagedFields(live) : json();
-    const FieldComparison diff = compareObjects(
-        liveList ? livePlain : (live.is_object() ? live : kEmpty), updated, scope.schema);
-    const FieldSet changed = owned(diff.modified.united(diff.added), scope);
-    const FieldSet removed = owned(diff.removed, scope);
+    std::vector<const json *> skipped;
+    if (liveList)
+        skipped.push_back(liveList);
+    for (const FieldSet::Path &path : scope.ignored) {
+        for (const json *side : {&live, static_cast<const json *>(&updated)}) {
+            if (const json *member = memberAt(*side, path))
+                skipped.push_back(member);
+        }
+    }
+    FieldComparison diff = compareObjects(live, updated, scope.schema, skipped);
+    // The sets are combined in place: copying them was most of the cost of a write.
+    FieldSet changed = std::move(diff.modified);
+    changed.uniteWith(std::move(diff.added));
+    keepOwned(changed, scope);
+    FieldSet &removed = diff.removed;
+    keepOwned(removed, scope);
     for (ManagedFieldsEntry &entry : managers)
-        entry.fields = entry.fields.difference(changed).difference(removed);
+        entry.fields.subtract(changed).subtract(removed);
 
     if (!changed.empty()) {
         ManagedFieldsEntry mine;
@@ -439,11 +472,11 @@ Result<void> recordUpdate(const json &live, json &updated, const WriteScope &sco
                            [&](const ManagedFieldsEntry &e) { return e.sameOwner(mine); });
         if (existing == managers.end())
             existing = managers.insert(managers.end(), std::move(mine));
-        existing->fields = existing->fields.united(changed);
+        existing->fields.uniteWith(std::move(changed));
         existing->time = scope.time;
     }
     for (ManagedFieldsEntry &entry : managers)
-        entry.fields = entry.fields.difference(strippedSet());
+        entry.fields.subtract(strippedSet());
     capUpdateManagers(managers);
     store(updated, std::move(managers));
     return {};
