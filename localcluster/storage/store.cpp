@@ -226,13 +226,28 @@ void Store::Private::enqueue(PendingWrite write)
     write.done(Error(Error::Code::ServiceUnavailable, "the store is closing"));
 }
 
+namespace {
+thread_local CommitWaitObserver *t_commitWaitObserver = nullptr;
+} // namespace
+
+void setCommitWaitObserver(CommitWaitObserver *observer)
+{
+    t_commitWaitObserver = observer;
+}
+
 Result<WriteResult> Store::Private::wait(PendingWrite write)
 {
     std::promise<Result<WriteResult>> promise;
     auto future = promise.get_future();
     write.done = [&promise](Result<WriteResult> result) { promise.set_value(std::move(result)); };
     enqueue(std::move(write));
-    return future.get();
+    CommitWaitObserver *observer = t_commitWaitObserver;
+    if (observer)
+        observer->commitWaitBegins();
+    Result<WriteResult> result = future.get();
+    if (observer)
+        observer->commitWaitEnds();
+    return result;
 }
 
 void Store::Private::run()

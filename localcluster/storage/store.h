@@ -30,6 +30,19 @@ struct StoreOptions
     std::size_t maxBatch = 1000;
 };
 
+// Told by the blocking writes (Store::create(), update(), remove()) when the calling thread starts
+// and stops waiting for a commit, so that a thread pool can run another task meanwhile.
+// Implemented by the API server's worker pool.
+class CommitWaitObserver
+{
+public:
+    virtual ~CommitWaitObserver() = default;
+    virtual void commitWaitBegins() = 0;
+    virtual void commitWaitEnds() = 0;
+};
+// The observer of the calling thread's blocking writes; null (the default) for none.
+void setCommitWaitObserver(CommitWaitObserver *observer);
+
 struct ListRequest
 {
     GroupResource resource;

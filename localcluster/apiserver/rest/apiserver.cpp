@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <thread>
 
 namespace kd::lc::apiserver {
 
@@ -59,7 +60,10 @@ ApiServer::Private::Private(storage::Store &store, ResourceCatalog &catalog,
     : store(store)
     , catalog(catalog)
     , options(options)
-    , pool(options.workerThreads)
+    , pool(options.workerThreads,
+           options.runningWorkers > 0
+               ? options.runningWorkers
+               : std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency())))
 {}
 
 void ApiServer::Private::start()

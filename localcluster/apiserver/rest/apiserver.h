@@ -21,6 +21,9 @@ struct ApiServerOptions
 {
     // Threads that run request handling (storage writes block one of them until committed).
     int workerThreads = 32;
+    // How many of them compute at once (threads waiting for a commit do not count); 0: twice
+    // the cores, at least 4. More only adds thread switches once the cores are busy.
+    int runningWorkers = 0;
     // How often a watch with allowWatchBookmarks=true gets a BOOKMARK (upstream: about a minute).
     std::chrono::milliseconds bookmarkInterval{60000};
     // The port clients reach the server on: the `kubernetes` Service's targetPort in bootstrap().

@@ -2,13 +2,17 @@
 
 #include <core/util/threadname.h>
 
+#include <algorithm>
+
 namespace kd::lc::apiserver {
 
-WorkerPool::WorkerPool(int threads)
+WorkerPool::WorkerPool(int threads, int maxRunning)
+    : m_maxRunning(std::max(1, maxRunning))
 {
-    for (int i = 0; i < (threads > 0 ? threads : 1); ++i)
+    for (int i = 0; i < std::max(1, threads); ++i)
         m_threads.emplace_back([this] {
             core::util::setCurrentThreadName("kd-worker");
+            storage::setCommitWaitObserver(this);
             run();
         });
 }
@@ -20,13 +24,14 @@ WorkerPool::~WorkerPool()
 
 bool WorkerPool::post(std::function<void()> task)
 {
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_stopping)
-            return false;
-        m_tasks.push_back(std::move(task));
-    }
-    m_wake.notify_one();
+    std::lock_guard lock(m_mutex);
+    if (m_stopping)
+        return false;
+    m_tasks.push_back(std::move(task));
+    // A running task's thread takes this one when it is done; wake a sleeper only when a slot
+    // is free now.
+    if (m_idle > 0 && m_running < m_maxRunning)
+        m_wake.notify_one();
     return true;
 }
 
@@ -48,18 +53,39 @@ void WorkerPool::stop()
 
 void WorkerPool::run()
 {
+    std::unique_lock lock(m_mutex);
     while (true) {
-        std::function<void()> task;
-        {
-            std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [this] { return m_stopping || !m_tasks.empty(); });
-            if (m_tasks.empty())
-                return;
-            task = std::move(m_tasks.front());
-            m_tasks.pop_front();
+        // Once stopping, what is queued runs regardless of the limit.
+        while (!m_stopping && (m_tasks.empty() || m_running >= m_maxRunning)) {
+            ++m_idle;
+            m_wake.wait(lock);
+            --m_idle;
         }
+        if (m_tasks.empty())
+            return;
+        std::function<void()> task = std::move(m_tasks.front());
+        m_tasks.pop_front();
+        ++m_running;
+        lock.unlock();
         task();
+        task = nullptr; // whatever it holds goes before the next task starts
+        lock.lock();
+        --m_running;
     }
+}
+
+void WorkerPool::commitWaitBegins()
+{
+    std::lock_guard lock(m_mutex);
+    --m_running;
+    if (!m_tasks.empty() && m_idle > 0)
+        m_wake.notify_one();
+}
+
+void WorkerPool::commitWaitEnds()
+{
+    std::lock_guard lock(m_mutex);
+    ++m_running;
 }
 
 } // namespace kd::lc::apiserver
