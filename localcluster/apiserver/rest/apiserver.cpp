@@ -347,10 +347,11 @@ void ApiServer::Private::dispatch(Call &call)
         break;
     }
 
-    auto resource = catalog.find(info.group, info.version, info.resource);
-    if (!resource)
+    auto found = catalog.find(info.group, info.version, info.resource);
+    if (!found)
         return respondError(call, notFound());
-    call.resource = *resource;
+    call.resource = std::move(*found); // moved, not copied: it holds a few dozen strings
+    const ResourceInfo *resource = &call.resource;
 
     if (!resource->namespaced && !info.ns.empty())
         return respondError(call, notFound());
