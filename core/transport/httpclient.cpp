@@ -373,7 +373,7 @@ void HttpClient::Private::run()
             finishAttempt(*t, msg->data.result);
             m_rescan = true;
         }
-        if (m_rescan || !incoming.empty())
+        if (m_rescan)
             rescan(SteadyClock::now());
 
         // Sleep until a socket is ready, curl's timer or a retry is due, or a command arrives.
